@@ -1,0 +1,145 @@
+"""The ``distillguard`` command."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+
+from distillguard import __version__
+from distillguard.config import Settings, load_settings
+from distillguard.errors import DistillguardError
+from distillguard.ingest.candidates import Candidate
+from distillguard.ingest.dataset import Dataset, TableReader
+from distillguard.ingest.litellm import read_spend_logs
+from distillguard.ingest.openai_pairs import read_openai_pairs
+from distillguard.ingest.rejections import RejectionSink
+from distillguard.ingest.writer import ParquetTableWriter
+from distillguard.schema import TableName
+
+F = TypeVar("F", bound=Callable[..., object])
+
+EXIT_REJECTED = 1
+EXIT_ERROR = 2
+
+
+def _config_option(function: F) -> F:
+    option = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Settings file (TOML with schema_version); defaults apply without one.",
+    )
+    return option(function)
+
+
+def _settings(config_path: Path | None) -> Settings:
+    try:
+        return load_settings(config_path)
+    except DistillguardError as exc:
+        _fail(exc)
+
+
+def _fail(exc: DistillguardError) -> NoReturn:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _print_reasons(sink: RejectionSink) -> None:
+    if not sink.counts:
+        return
+    click.echo("\nrejected rows by reason:")
+    click.echo(f"  {'table':<10} {'field':<16} {'reason':<20} {'rows':>10}")
+    for (table, field, reason), count in sorted(sink.counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        click.echo(f"  {table:<10} {field or '-':<16} {reason:<20} {count:>10,}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="distillguard")
+def main() -> None:
+    """Detect and stop distillation attacks on an LLM API."""
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--rejected",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write every rejected row (file, row, field, reason, raw) to this JSON Lines file.",
+)
+@_config_option
+def validate(dataset: Path, rejected: Path | None, config_path: Path | None) -> None:
+    """Check DATASET against exchange-log v1; exit 1 if any row is rejected.
+
+    DATASET is a directory of tables (exchanges, accounts, labels as .parquet, a
+    directory of parts, or .jsonl[.gz|.zst]) or a single table file.
+    """
+    settings = _settings(config_path)
+    try:
+        with RejectionSink(rejected) as sink:
+            data = Dataset(dataset, sink, batch_rows=settings.ingest.batch_rows, tiers=settings.ingest.tiers)
+            click.echo(f"{'table':<10} {'rows':>12} {'accepted':>12} {'rejected':>10}")
+            for table in data.tables:
+                reader = data.reader(table)
+                for _ in reader:
+                    pass
+                click.echo(f"{table:<10} {reader.rows_in:>12,} {reader.accepted:>12,} {reader.rejected:>10,}")
+            _print_reasons(sink)
+    except DistillguardError as exc:
+        _fail(exc)
+    if sink.total:
+        where = f"; details in {rejected}" if rejected else "; pass --rejected FILE for the rows"
+        click.echo(f"\n{sink.total:,} rows rejected{where}", err=True)
+        sys.exit(EXIT_REJECTED)
+
+
+def _write_table(reader: TableReader, out: Path, table: TableName) -> tuple[int, int]:
+    with ParquetTableWriter(out / f"{table}.parquet", table) as writer:
+        for batch in reader:
+            writer.write(batch)
+    return reader.rows_in, reader.accepted
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--from",
+    "source_format",
+    type=click.Choice(["v1", "litellm", "openai"]),
+    required=True,
+    help="v1 (any v1 dataset), litellm (SpendLogs export, .jsonl or .csv) or openai (request/response pairs).",
+)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Output directory.")
+@click.option("--account", default=None, help="openai: account_id for lines that carry none.")
+@_config_option
+def convert(source: Path, source_format: str, out: Path, account: str | None, config_path: Path | None) -> None:
+    """Write SOURCE as a v1 Parquet dataset in OUT; bad rows go to OUT/rejected.jsonl."""
+    settings = _settings(config_path)
+    batch_rows = settings.ingest.batch_rows
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with RejectionSink(out / "rejected.jsonl") as sink:
+            readers: list[tuple[TableName, TableReader]] = []
+            if source_format == "v1":
+                data = Dataset(source, sink, batch_rows=batch_rows, tiers=settings.ingest.tiers)
+                readers = [(t, data.reader(t)) for t in data.tables]
+            else:
+                candidates: Iterator[Candidate]
+                if source_format == "litellm":
+                    candidates = read_spend_logs(source, sink, batch_rows, settings.ingest.litellm)
+                else:
+                    candidates = read_openai_pairs(source, sink, batch_rows, account)
+                readers = [("exchanges", TableReader("exchanges", candidates, sink, tiers=settings.ingest.tiers))]
+            for table, reader in readers:
+                rows_in, accepted = _write_table(reader, out, table)
+                click.echo(f"{table}: {rows_in:,} rows read, {accepted:,} written to {out / f'{table}.parquet'}")
+            _print_reasons(sink)
+    except DistillguardError as exc:
+        _fail(exc)
+    if sink.total:
+        click.echo(f"\n{sink.total:,} rows rejected; details in {out / 'rejected.jsonl'}", err=True)

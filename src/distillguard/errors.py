@@ -1,0 +1,41 @@
+"""Every error distillguard raises on purpose.
+
+The tree::
+
+    DistillguardError            base: catch this to handle any of ours
+    +-- ConfigError              a config file is missing, unreadable or invalid
+    +-- DatasetError             a dataset cannot be read at all
+    |   +-- FormatError          a file is not what its name says (truncated gzip, not Parquet)
+    |   +-- SchemaError          a table's columns are missing or of the wrong type
+    +-- ConvertError             an input of another format cannot be mapped onto v1
+
+Bad *rows* are not errors: they are quarantined as rejections with their reason
+(see :mod:`distillguard.ingest.rejections`) and the run goes on. Errors are for
+whole files and settings, and every message names the file (and field) at fault.
+"""
+
+from __future__ import annotations
+
+
+class DistillguardError(Exception):
+    """Base class of every error raised on purpose by distillguard."""
+
+
+class ConfigError(DistillguardError):
+    """A config file is missing, unreadable or holds an invalid key or value."""
+
+
+class DatasetError(DistillguardError):
+    """A dataset (file or directory) cannot be read at all."""
+
+
+class FormatError(DatasetError):
+    """A file's content does not match its name: truncated gzip, not Parquet, ..."""
+
+
+class SchemaError(DatasetError):
+    """A table lacks a required column or holds one of the wrong type."""
+
+
+class ConvertError(DistillguardError):
+    """An input in another format (LiteLLM, OpenAI pairs) cannot be mapped onto v1."""
