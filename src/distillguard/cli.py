@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
+import orjson
 
 from distillguard import __version__
 from distillguard.config import Settings, load_settings
@@ -19,6 +20,7 @@ from distillguard.ingest.openai_pairs import read_openai_pairs
 from distillguard.ingest.rejections import RejectionSink
 from distillguard.ingest.writer import ParquetTableWriter
 from distillguard.schema import TableName
+from distillguard.signals.detectors import FIRES_AT, run_signals
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -143,3 +145,69 @@ def convert(source: Path, source_format: str, out: Path, account: str | None, co
         _fail(exc)
     if sink.total:
         click.echo(f"\n{sink.total:,} rows rejected; details in {out / 'rejected.jsonl'}", err=True)
+
+
+@main.command()
+@click.option("--prompt", "prompts", multiple=True, help="A prompt to score (repeatable).")
+@click.option(
+    "--file",
+    "prompt_file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Score every line of this file as one prompt ('-' is not accepted: pass a path).",
+)
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: str) -> None:
+    """Score prompts for distillation intent: each family's score, the template, the evidence."""
+    texts = list(prompts)
+    if prompt_file is not None:
+        texts += prompt_file.read_text(encoding="utf-8").splitlines()
+    if not texts:
+        raise click.UsageError("give --prompt TEXT or --file FILE")
+    try:
+        batch = run_signals(texts)
+    except DistillguardError as exc:
+        _fail(exc)
+    for index, text in enumerate(texts):
+        row = batch.row(index)
+        if output_format == "jsonl":
+            click.echo(orjson.dumps(row).decode())
+            continue
+        click.echo(f"prompt {index + 1}: {text[:100]!r}")
+        click.echo(f"  template {row['template_key']}: {row['template']}")
+        for family, score in zip(batch.families, batch.scores[index].tolist(), strict=True):
+            mark = "FIRES" if score >= FIRES_AT else ""
+            click.echo(f"  {family:<20} {score:6.3f} {mark}")
+        for sentence in batch.evidence[index].values():
+            click.echo(f"  evidence: {sentence}")
+
+
+@main.command("train-signals")
+@click.option(
+    "--corpora",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("../shared/data/corpora"),
+    show_default=True,
+    help="The real-text corpora.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("src/distillguard/signals/models/extraction-v1.npz"),
+    show_default=True,
+)
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/signals-eval.json"))
+@click.option("--seed", type=int, default=13, show_default=True)
+def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
+    """Rebuild the extraction model from real text and write its held-out evaluation."""
+    try:
+        from distillguard.signals.training.run import train_and_evaluate  # noqa: PLC0415 (training needs sklearn fits)
+
+        result = train_and_evaluate(corpora, out, report, seed)
+    except DistillguardError as exc:
+        _fail(exc)
+    click.echo(f"model written to {out}; evaluation in {report}")
+    click.echo(f"{'family':<20} {'precision':>9} {'held-out recall':>16} {'FPR real users':>16}")
+    for family, m in result["classifier"]["families"].items():
+        held = f"{m['held_out_hits']}/{m['held_out_total']}"
+        fpr = f"{m['fp_real_users']}/{m['real_users']}"
+        click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16}")

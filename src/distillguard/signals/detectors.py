@@ -1,0 +1,94 @@
+"""The registered per-exchange detectors and the batch entry point used everywhere.
+
+``BUILTIN_DETECTORS`` names every detector, greppable. The batch scan, the gateway
+and ``distillguard detect`` all call :func:`run_signals` with a column of prompts (the
+gateway with a column of one), so the same code scores everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
+from distillguard.signals.finding import Finding
+from distillguard.signals.template_key import skeleton, template_key
+
+BUILTIN_DETECTORS: Final[tuple[str, ...]] = FAMILIES
+FIRES_AT: Final = 0.5  # the calibrated operating point of every family's score
+
+
+@dataclass(frozen=True)
+class SignalBatch:
+    """Scores ``(n, families)``, template keys and skeletons, and evidence where a family fires."""
+
+    families: tuple[str, ...]
+    scores: npt.NDArray[np.float32]
+    templates: list[str]
+    skeletons: list[str]
+    evidence: list[dict[str, str]]
+
+    def row(self, index: int) -> dict[str, object]:
+        """One prompt's result as the JSON object ``detect --format jsonl`` prints."""
+        return {
+            "scores": {f: round(float(s), 4) for f, s in zip(self.families, self.scores[index], strict=True)},
+            "template": self.skeletons[index],
+            "template_key": self.templates[index],
+            "evidence": self.evidence[index],
+        }
+
+
+def _sentence(family: str, score: float, grams: list[str]) -> str:
+    terms = ", ".join(f"'{g}'" for g in grams) if grams else "its overall wording"
+    return f"{family} scored {score:.2f}: {terms} weigh most towards this pattern"
+
+
+def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> SignalBatch:
+    """Score a column of prompts on every family, with templates and evidence."""
+    model = model or builtin_model()
+    scores = model.score(texts)
+    evidence: list[dict[str, str]] = [{} for _ in texts]
+    rows, columns = np.nonzero(scores >= FIRES_AT)
+    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+        family = model.families[column]
+        grams = model.evidence(texts[row], family)
+        evidence[row][family] = _sentence(family, float(scores[row, column]), grams)
+    return SignalBatch(model.families, scores, [template_key(t) for t in texts], [skeleton(t) for t in texts], evidence)
+
+
+@dataclass(frozen=True)
+class FamilyDetector:
+    """One family of the extraction model as a detector of its own."""
+
+    name: str
+    model: ExtractionModel
+
+    @property
+    def version(self) -> str:
+        """The model version the scores come from."""
+        return self.model.version
+
+    def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """The score of this family for each prompt, in [0, 1]."""
+        column = self.model.families.index(self.name)
+        result: npt.NDArray[np.float32] = self.model.score(texts)[:, column]
+        return result
+
+    def findings(self, texts: Sequence[str]) -> list[Finding]:
+        """A :class:`Finding` per prompt; evidence only where the family fires."""
+        out = []
+        for text, score in zip(texts, self.score(texts).tolist(), strict=True):
+            grams = self.model.evidence(text, self.name) if score >= FIRES_AT else None
+            sentence = _sentence(self.name, score, grams) if grams is not None else ""
+            out.append(Finding(self.name, self.version, score, sentence))
+        return out
+
+
+def builtin_detectors(model: ExtractionModel | None = None) -> tuple[FamilyDetector, ...]:
+    """Every registered detector, in ``BUILTIN_DETECTORS`` order."""
+    model = model or builtin_model()
+    return tuple(FamilyDetector(name, model) for name in BUILTIN_DETECTORS)

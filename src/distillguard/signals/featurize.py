@@ -1,0 +1,63 @@
+"""Hashed word n-grams, the features of the extraction model.
+
+Text is lower-cased and every CJK character (Chinese, Japanese kana, Korean Hangul)
+becomes a token of its own, so that languages written without spaces yield word-like
+n-grams too. Unigrams and bigrams are hashed (MurmurHash3, as scikit-learn's
+``HashingVectorizer``) into ``N_FEATURES`` columns and L2-normalised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
+
+N_FEATURES: Final = 2**18
+NGRAMS: Final = (1, 2)
+MAX_CHARS: Final = 8_000
+_CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_WORD_PATTERN: Final = r"(?u)\b\w+\b|[<>\[\]{}#]"
+
+
+def preprocess(text: str) -> str:
+    """Lower-case, keep the first ``MAX_CHARS`` characters, space out CJK characters."""
+    return _CJK.sub(r" \g<0> ", text[:MAX_CHARS].lower())
+
+
+_VECTORIZER: Final = HashingVectorizer(
+    n_features=N_FEATURES,
+    ngram_range=NGRAMS,
+    preprocessor=preprocess,
+    token_pattern=_WORD_PATTERN,
+    alternate_sign=False,
+    norm="l2",
+    dtype=np.float32,
+)
+_ANALYZE: Final = _VECTORIZER.build_analyzer()
+
+
+def featurize(texts: Sequence[str]) -> sparse.csr_matrix:
+    """The hashed, normalised n-gram matrix of ``texts`` (one row each)."""
+    return _VECTORIZER.transform(texts)
+
+
+def ngrams(text: str) -> list[str]:
+    """The n-grams of ``text`` as the featurizer sees them (for evidence)."""
+    result: list[str] = _ANALYZE(text)
+    return result
+
+
+def column_of(ngram: str) -> int:
+    """The feature column ``ngram`` hashes to (matches :func:`featurize`)."""
+    return int(abs(murmurhash3_32(ngram, seed=0)) % N_FEATURES)
+
+
+def columns_of(grams: Sequence[str]) -> npt.NDArray[np.int64]:
+    """:func:`column_of` for many n-grams."""
+    return np.fromiter((column_of(g) for g in grams), dtype=np.int64, count=len(grams))

@@ -1,0 +1,42 @@
+"""A prompt's skeleton: its fixed ends kept, its variable middle and numbers masked.
+
+Distillation wrappers put a varying item (a question, an answer, a schema) inside a
+fixed text. Keeping the first and last ``EDGE_WORDS`` normalised words and masking the
+middle maps the variants of one wrapper, across accounts, to one key, and keeps the
+key readable for an analyst ("here is a question and a completed response … step by
+step"). Numbers become ``<n>``; short prompts are kept whole. A wrapper whose item
+sits at one end (``"Reconstruct the reasoning for: {question}"``) keys on its fixed
+end only when the item is short; paraphrased wrappers are matched by the campaign
+stage's near-duplicate search, not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from distillguard.signals.featurize import preprocess
+
+EDGE_WORDS: Final = 6
+_WORD: Final = re.compile(r"(?u)\w+|[<>\[\]{}#?]")
+_NUMBER: Final = re.compile(r"^\d+$")
+
+
+def skeleton(text: str) -> str:
+    """The masked skeleton of ``text``."""
+    words = ["<n>" if _NUMBER.match(w) else w for w in _WORD.findall(preprocess(text))]
+    if len(words) <= 2 * EDGE_WORDS:
+        return " ".join(words)
+    return " ".join(words[:EDGE_WORDS]) + " … " + " ".join(words[-EDGE_WORDS:])
+
+
+def template_key(text: str) -> str:
+    """A short stable id of the skeleton (``t-`` and 12 hex digits)."""
+    return "t-" + hashlib.blake2b(skeleton(text).encode(), digest_size=6).hexdigest()
+
+
+def template_keys(texts: Sequence[str]) -> list[str]:
+    """:func:`template_key` for a column of prompts."""
+    return [template_key(t) for t in texts]

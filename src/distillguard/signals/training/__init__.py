@@ -1,0 +1,1 @@
+"""Building and evaluating the extraction model from real text (``distillguard train-signals``)."""

@@ -1,0 +1,232 @@
+"""Build labelled examples from real text and team wrappers, train, calibrate, evaluate.
+
+Honest by construction: whole text sources and whole template families are kept out of
+training (``EVAL_*`` below and ``TemplateFamily.held_out``), and false-positive rates are
+measured on real user prompts from sources or splits the model never saw.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
+
+from distillguard.signals.extraction import FAMILIES, ExtractionModel
+from distillguard.signals.featurize import N_FEATURES, featurize
+from distillguard.signals.keyword_baseline import keyword_scores
+from distillguard.signals.training.corpus import Item, Pools, in_eval_split
+from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
+
+TRAIN_ITEMS: Final = ("gsm8k", "mbpp", "alpaca", "self_instruct")
+EVAL_ITEMS: Final = ("math", "wizardlm", "humaneval", "arena_answers")
+TRAIN_TOOLS: Final = "bfcl_simple"
+EVAL_TOOLS: Final = "bfcl_multiple"
+SPLIT_USERS: Final = ("sharegpt", "nq", "hh_rlhf")  # 70% train, 30% evaluation, by hash of the text
+EVAL_ONLY_USERS: Final = ("arena_hard", "xstest_safe", "mt_bench")
+TARGET_VALIDATION_FPR: Final = 0.002
+MAX_ANSWER_CHARS: Final = 1_500
+NEGATIVE = "negative"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled prompt: its family (or ``negative``), its split and its origin."""
+
+    text: str
+    label: str
+    split: str  # "train" or "eval"
+    origin: str  # template family name, or source of a negative
+
+
+def _fill(wrapper: str, slots: dict[str, str]) -> str:
+    return wrapper.format_map(slots)
+
+
+class _Filler:
+    """Draws slot values for one split from that split's sources only."""
+
+    def __init__(self, pools: Pools, split: str, rng: random.Random) -> None:
+        self.rng = rng
+        names = TRAIN_ITEMS if split == "train" else EVAL_ITEMS
+        self.items: list[Item] = [item for name in names for item in pools.items[name]]
+        self.answers = [i.answer[:MAX_ANSWER_CHARS] for i in self.items if i.answer]
+        self.censored = [
+            i.question for i in pools.items["deccp_censored"] if in_eval_split(i.question, 0.4) == (split == "eval")
+        ]
+        self.tools = pools.tools[TRAIN_TOOLS if split == "train" else EVAL_TOOLS]
+
+    def slots(self, family: str) -> dict[str, str]:
+        item = self.rng.choice(self.items)
+        answer = item.answer[:MAX_ANSWER_CHARS] if item.answer else self.rng.choice(self.answers)
+        question = item.question
+        tools = ""
+        if family == "censorship_rewrite":
+            question = self.rng.choice(self.censored)
+        if family == "tool_trajectory":
+            question, tools = self.rng.choice(self.tools)
+        return {
+            "q": question,
+            "a": answer,
+            "b": self.rng.choice(self.answers),
+            "tools": tools,
+            "n": str(self.rng.randint(1, 99_999)),
+        }
+
+
+def _constant(value: str) -> Callable[[], str]:
+    return lambda: value
+
+
+def _judge_examples(pools: Pools, filler: _Filler, split: str, count: int) -> list[Example]:
+    """MT-bench's real judge templates (even ones train, odd ones evaluation) as rubric positives."""
+    judges = [j for i, j in enumerate(pools.judge_prompts) if (i % 2 == 1) == (split == "eval")]
+    out = []
+    for _ in range(count):
+        judge = filler.rng.choice(judges)
+        slots = filler.slots("rubric_grading")
+        values: defaultdict[str, str] = defaultdict(_constant(slots["a"]), question=slots["q"], question_1=slots["q"])
+        text = judge["system_prompt"] + "\n\n" + judge["prompt_template"].format_map(values)
+        out.append(Example(text, "rubric_grading", split, "mt_bench_judge_templates"))
+    return out
+
+
+HARD_NEGATIVES: Final[tuple[tuple[str, Callable[[dict[str, str]], str]], ...]] = (
+    ("raw_item", lambda s: s["q"]),
+    ("think_step_by_step", lambda s: s["q"] + "\nLet's think step by step."),
+    ("solve_step_by_step", lambda s: "Solve this step by step and explain your answer: " + s["q"]),
+    ("polite_rewrite", lambda s: "Please rewrite the following text to sound more polite:\n" + s["a"]),
+    ("translate", lambda s: "Translate into Chinese: " + s["q"]),
+    ("check_my_answer", lambda s: f"Is my answer right? Question: {s['q']}\nMy answer: {s['a']}"),
+)
+
+
+def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> list[Example]:
+    """Every labelled example, train and evaluation, deterministically for ``seed``."""
+    rng = random.Random(seed)
+    fillers = {split: _Filler(pools, split, rng) for split in ("train", "eval")}
+    examples: list[Example] = []
+    for template in TEMPLATE_FAMILIES:
+        splits = ("eval",) if template.held_out else ("train", "eval")
+        for split in splits:
+            n = per_family if split == "train" else per_family // 2
+            for _ in range(n):
+                wrapper = rng.choice(template.wrappers)
+                examples.append(
+                    Example(
+                        _fill(wrapper, fillers[split].slots(template.family)), template.family, split, template.name
+                    )
+                )
+    for split in ("train", "eval"):
+        examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
+        filler = fillers[split]
+        for name, make in HARD_NEGATIVES:
+            for _ in range(per_family):
+                examples.append(Example(make(filler.slots("task_sweep")), NEGATIVE, split, f"hard:{name}"))
+        for question in filler.censored:
+            examples.append(Example(question, NEGATIVE, split, "hard:deccp_censored_plain"))
+        for user, _tools in filler.tools[:per_family]:
+            examples.append(Example(user, NEGATIVE, split, "hard:bfcl_request_without_tools"))
+    for question in (i.question for i in pools.items["deccp_control"]):
+        examples.append(Example(question, NEGATIVE, "train", "hard:deccp_control"))
+    for source in SPLIT_USERS:
+        for text in pools.users.get(source, []):
+            examples.append(Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}"))
+    for source in EVAL_ONLY_USERS:
+        examples += [Example(text, NEGATIVE, "eval", f"users:{source}") for text in pools.users[source]]
+    return examples
+
+
+def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
+    return np.array([[e.label == f for f in FAMILIES] for e in examples], dtype=np.bool_)
+
+
+def train(examples: Sequence[Example], *, validation_share: float = 0.15) -> ExtractionModel:
+    """Fit one logistic regression per family; calibrate each on held-back training negatives."""
+    train_set = [e for e in examples if e.split == "train"]
+    is_validation = np.array(
+        [e.label == NEGATIVE and in_eval_split(e.text + "#v", validation_share) for e in train_set]
+    )
+    fit = [e for e, v in zip(train_set, is_validation, strict=True) if not v]
+    validation = [e for e, v in zip(train_set, is_validation, strict=True) if v]
+    features = featurize([e.text for e in fit])
+    labels = _labels(fit)
+    weights = np.zeros((N_FEATURES, len(FAMILIES)), dtype=np.float32)
+    bias = np.zeros(len(FAMILIES), dtype=np.float32)
+    for column in range(len(FAMILIES)):
+        model = LogisticRegression(C=8.0, class_weight="balanced", solver="liblinear", max_iter=200)
+        model.fit(features, labels[:, column])
+        weights[:, column] = model.coef_[0]
+        bias[column] = model.intercept_[0]
+    # Weights ship as float16: calibrate on the rounded weights the scorer will use.
+    weights = weights.astype(np.float16).astype(np.float32)
+    uncalibrated = ExtractionModel(weights, bias, np.zeros(len(FAMILIES), dtype=np.float32))
+    logits = uncalibrated.logits([e.text for e in validation])
+    offset = np.maximum(np.quantile(logits, 1.0 - TARGET_VALIDATION_FPR, axis=0), 0.0).astype(np.float32)
+    return ExtractionModel(weights, bias, offset)
+
+
+def _rate(hits: int, total: int) -> float:
+    return hits / total if total else 0.0
+
+
+def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.NDArray[np.float32]]) -> dict[str, Any]:
+    """Per-family precision, recall (held-out and seen template families) and FPRs, with counts."""
+    held_out_names = {t.name for t in TEMPLATE_FAMILIES if t.held_out} | {"mt_bench_judge_templates"}
+    test = [e for e in examples if e.split == "eval"]
+    fires: npt.NDArray[np.bool_] = np.asarray(scorer([e.text for e in test]) >= 0.5)
+    report: dict[str, Any] = {"examples": len(test), "families": {}}
+    is_user = np.array([e.origin.startswith("users:") for e in test])
+    is_hard = np.array([e.origin.startswith("hard:") for e in test])
+    for column, family in enumerate(FAMILIES):
+        mine = np.array([e.label == family for e in test])
+        held = mine & np.array([e.origin in held_out_names for e in test])
+        seen = mine & ~held
+        fired = fires[:, column]
+        tp = int((fired & mine).sum())
+        fp_users = int((fired & is_user).sum())
+        fp_hard = int((fired & is_hard).sum())
+        fp_other = int((fired & ~mine & ~is_user & ~is_hard).sum())
+        fp = fp_users + fp_hard + fp_other
+        report["families"][family] = {
+            "precision": _rate(tp, tp + fp),
+            "tp": tp,
+            "fp": fp,
+            "recall_held_out_templates": _rate(int((fired & held).sum()), int(held.sum())),
+            "held_out_hits": int((fired & held).sum()),
+            "held_out_total": int(held.sum()),
+            "recall_seen_templates_unseen_text": _rate(int((fired & seen).sum()), int(seen.sum())),
+            "seen_hits": int((fired & seen).sum()),
+            "seen_total": int(seen.sum()),
+            "fpr_real_users": _rate(fp_users, int(is_user.sum())),
+            "fp_real_users": fp_users,
+            "real_users": int(is_user.sum()),
+            "fpr_hard_negatives": _rate(fp_hard, int(is_hard.sum())),
+            "fp_hard_negatives": fp_hard,
+            "hard_negatives": int(is_hard.sum()),
+            "fp_other_families": fp_other,
+        }
+    any_fire: list[bool] = fires.any(axis=1).tolist()
+    by_source: dict[str, list[int]] = {}
+    for example, fired_any in zip(test, any_fire, strict=True):
+        if example.origin.startswith("users:"):
+            counts = by_source.setdefault(example.origin, [0, 0])
+            counts[0] += int(fired_any)
+            counts[1] += 1
+    report["users_any_family"] = {k: {"flagged": v[0], "total": v[1]} for k, v in sorted(by_source.items())}
+    return report
+
+
+def keyword_evaluation(examples: Sequence[Example]) -> dict[str, Any]:
+    """The same evaluation for the keyword baseline."""
+    return evaluate(examples, keyword_scores)
+
+
+def template_family_table() -> list[TemplateFamily]:
+    """The template families, for the report."""
+    return list(TEMPLATE_FAMILIES)
