@@ -211,7 +211,7 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
             "hard_negatives": int(is_hard.sum()),
             "fp_other_families": fp_other,
         }
-    any_fire: list[bool] = fires.any(axis=1).tolist()
+    any_fire: list[bool] = [bool(v) for v in np.any(fires, axis=1).tolist()]
     by_source: dict[str, list[int]] = {}
     for example, fired_any in zip(test, any_fire, strict=True):
         if example.origin.startswith("users:"):
