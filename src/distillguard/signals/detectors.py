@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
 from distillguard.signals.finding import Finding
-from distillguard.signals.template_key import skeleton, template_key
+from distillguard.signals.template_key import skeletons_and_keys
 
 BUILTIN_DETECTORS: Final[tuple[str, ...]] = FAMILIES
 FIRES_AT: Final = 0.5  # the calibrated operating point of every family's score
@@ -57,7 +57,8 @@ def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> S
         family = model.families[column]
         grams = model.evidence(texts[row], family)
         evidence[row][family] = _sentence(family, float(scores[row, column]), grams)
-    return SignalBatch(model.families, scores, [template_key(t) for t in texts], [skeleton(t) for t in texts], evidence)
+    skeletons, keys = skeletons_and_keys(texts)
+    return SignalBatch(model.families, scores, keys, skeletons, evidence)
 
 
 @dataclass(frozen=True)

@@ -32,11 +32,17 @@ def skeleton(text: str) -> str:
     return " ".join(words[:EDGE_WORDS]) + " … " + " ".join(words[-EDGE_WORDS:])
 
 
+def key_of(skeleton_text: str) -> str:
+    """A short stable id of a skeleton (``t-`` and 12 hex digits)."""
+    return "t-" + hashlib.blake2b(skeleton_text.encode(), digest_size=6).hexdigest()
+
+
 def template_key(text: str) -> str:
-    """A short stable id of the skeleton (``t-`` and 12 hex digits)."""
-    return "t-" + hashlib.blake2b(skeleton(text).encode(), digest_size=6).hexdigest()
+    """The id of the skeleton of ``text``."""
+    return key_of(skeleton(text))
 
 
-def template_keys(texts: Sequence[str]) -> list[str]:
-    """:func:`template_key` for a column of prompts."""
-    return [template_key(t) for t in texts]
+def skeletons_and_keys(texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Skeletons and their ids for a column of prompts, each skeleton computed once."""
+    skeletons = [skeleton(t) for t in texts]
+    return skeletons, [key_of(s) for s in skeletons]

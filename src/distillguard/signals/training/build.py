@@ -21,6 +21,7 @@ from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import N_FEATURES, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
+from distillguard.signals.training.phrases import composed_wrapper
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
 
 TRAIN_ITEMS: Final = ("gsm8k", "mbpp", "alpaca", "self_instruct")
@@ -29,7 +30,7 @@ TRAIN_TOOLS: Final = "bfcl_simple"
 EVAL_TOOLS: Final = "bfcl_multiple"
 SPLIT_USERS: Final = ("sharegpt", "nq", "hh_rlhf")  # 70% train, 30% evaluation, by hash of the text
 EVAL_ONLY_USERS: Final = ("arena_hard", "xstest_safe", "mt_bench")
-TARGET_VALIDATION_FPR: Final = 0.002
+TARGET_VALIDATION_FPR: Final = 0.0025  # half the 0.5% target, a margin for unseen sources
 MAX_ANSWER_CHARS: Final = 1_500
 NEGATIVE = "negative"
 
@@ -122,6 +123,11 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
                         _fill(wrapper, fillers[split].slots(template.family)), template.family, split, template.name
                     )
                 )
+    for family in FAMILIES:
+        for _ in range(per_family):
+            wrapper = composed_wrapper(family, rng)
+            slots = fillers["train"].slots(family)
+            examples.append(Example(_fill(wrapper, slots), family, "train", "composed"))
     for split in ("train", "eval"):
         examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
         filler = fillers[split]
@@ -146,12 +152,17 @@ def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
     return np.array([[e.label == f for f in FAMILIES] for e in examples], dtype=np.bool_)
 
 
-def train(examples: Sequence[Example], *, validation_share: float = 0.15) -> ExtractionModel:
-    """Fit one logistic regression per family; calibrate each on held-back training negatives."""
+def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> ExtractionModel:
+    """Fit one logistic regression per family; calibrate each on held-back real user prompts.
+
+    A share of the training split's real user prompts is kept out of the fit; each
+    family's offset puts the score 0.5 at the ``1 - TARGET_VALIDATION_FPR`` quantile of
+    their logits, so about that share of real prompts would fire.
+    """
     train_set = [e for e in examples if e.split == "train"]
-    is_validation = np.array(
-        [e.label == NEGATIVE and in_eval_split(e.text + "#v", validation_share) for e in train_set]
-    )
+    is_validation = [
+        e.origin.startswith("users:") and in_eval_split(e.text + "#v", validation_share) for e in train_set
+    ]
     fit = [e for e, v in zip(train_set, is_validation, strict=True) if not v]
     validation = [e for e, v in zip(train_set, is_validation, strict=True) if v]
     features = featurize([e.text for e in fit])
@@ -167,7 +178,7 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.15) -> Ext
     weights = weights.astype(np.float16).astype(np.float32)
     uncalibrated = ExtractionModel(weights, bias, np.zeros(len(FAMILIES), dtype=np.float32))
     logits = uncalibrated.logits([e.text for e in validation])
-    offset = np.maximum(np.quantile(logits, 1.0 - TARGET_VALIDATION_FPR, axis=0), 0.0).astype(np.float32)
+    offset = np.quantile(logits, 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
     return ExtractionModel(weights, bias, offset)
 
 
