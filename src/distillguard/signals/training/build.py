@@ -107,45 +107,53 @@ HARD_NEGATIVES: Final[tuple[tuple[str, Callable[[dict[str, str]], str]], ...]] =
 )
 
 
+def _positives(fillers: dict[str, _Filler], rng: random.Random, per_family: int) -> list[Example]:
+    examples: list[Example] = []
+    for template in TEMPLATE_FAMILIES:
+        for split in ("eval",) if template.held_out else ("train", "eval"):
+            for _ in range(per_family if split == "train" else per_family // 2):
+                text = _fill(rng.choice(template.wrappers), fillers[split].slots(template.family))
+                examples.append(Example(text, template.family, split, template.name))
+    for family in FAMILIES:
+        for _ in range(per_family):
+            text = _fill(composed_wrapper(family, rng), fillers["train"].slots(family))
+            examples.append(Example(text, family, "train", "composed"))
+    return examples
+
+
+def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Example]:
+    examples = [
+        Example(make(filler.slots("task_sweep")), NEGATIVE, split, f"hard:{name}")
+        for name, make in HARD_NEGATIVES
+        for _ in range(per_family)
+    ]
+    examples += [Example(q, NEGATIVE, split, "hard:deccp_censored_plain") for q in filler.censored]
+    examples += [Example(u, NEGATIVE, split, "hard:bfcl_request_without_tools") for u, _ in filler.tools[:per_family]]
+    return examples
+
+
+def _user_prompts(pools: Pools) -> list[Example]:
+    examples = [
+        Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}")
+        for source in SPLIT_USERS
+        for text in pools.users.get(source, [])
+    ]
+    examples += [
+        Example(t, NEGATIVE, "eval", f"users:{source}") for source in EVAL_ONLY_USERS for t in pools.users[source]
+    ]
+    return examples
+
+
 def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> list[Example]:
     """Every labelled example, train and evaluation, deterministically for ``seed``."""
     rng = random.Random(seed)
     fillers = {split: _Filler(pools, split, rng) for split in ("train", "eval")}
-    examples: list[Example] = []
-    for template in TEMPLATE_FAMILIES:
-        splits = ("eval",) if template.held_out else ("train", "eval")
-        for split in splits:
-            n = per_family if split == "train" else per_family // 2
-            for _ in range(n):
-                wrapper = rng.choice(template.wrappers)
-                examples.append(
-                    Example(
-                        _fill(wrapper, fillers[split].slots(template.family)), template.family, split, template.name
-                    )
-                )
-    for family in FAMILIES:
-        for _ in range(per_family):
-            wrapper = composed_wrapper(family, rng)
-            slots = fillers["train"].slots(family)
-            examples.append(Example(_fill(wrapper, slots), family, "train", "composed"))
+    examples = _positives(fillers, rng, per_family)
     for split in ("train", "eval"):
         examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
-        filler = fillers[split]
-        for name, make in HARD_NEGATIVES:
-            for _ in range(per_family):
-                examples.append(Example(make(filler.slots("task_sweep")), NEGATIVE, split, f"hard:{name}"))
-        for question in filler.censored:
-            examples.append(Example(question, NEGATIVE, split, "hard:deccp_censored_plain"))
-        for user, _tools in filler.tools[:per_family]:
-            examples.append(Example(user, NEGATIVE, split, "hard:bfcl_request_without_tools"))
-    for question in (i.question for i in pools.items["deccp_control"]):
-        examples.append(Example(question, NEGATIVE, "train", "hard:deccp_control"))
-    for source in SPLIT_USERS:
-        for text in pools.users.get(source, []):
-            examples.append(Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}"))
-    for source in EVAL_ONLY_USERS:
-        examples += [Example(text, NEGATIVE, "eval", f"users:{source}") for text in pools.users[source]]
-    return examples
+        examples += _hard_negatives(fillers[split], split, per_family)
+    examples += [Example(i.question, NEGATIVE, "train", "hard:deccp_control") for i in pools.items["deccp_control"]]
+    return examples + _user_prompts(pools)
 
 
 def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
