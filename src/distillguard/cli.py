@@ -211,3 +211,44 @@ def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
         held = f"{m['held_out_hits']}/{m['held_out_total']}"
         fpr = f"{m['fp_real_users']}/{m['real_users']}"
         click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16}")
+
+
+@main.command()
+@click.option("--scenario", default=None, help="A built-in scenario (tiny, small, anthropic-2026) or a .toml path.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output directory.")
+@click.option(
+    "--corpora",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("../shared/data/corpora"),
+    show_default=True,
+    help="The real-text corpora that fill every text slot.",
+)
+@click.option(
+    "--describe",
+    "describe_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Print what a simulated dataset holds instead of writing one.",
+)
+def simulate(scenario: str | None, seed: int, out: Path | None, corpora: Path, describe_dir: Path | None) -> None:
+    """Write simulated traffic (legitimate personas and campaigns, with labels) as a v1 dataset."""
+    from distillguard.signals.training.corpus import load_pools  # noqa: PLC0415 (loads corpora only when asked)
+    from distillguard.simulate.describe import describe, render  # noqa: PLC0415
+    from distillguard.simulate.generator import simulate as write_simulation  # noqa: PLC0415
+    from distillguard.simulate.scenario import load_scenario  # noqa: PLC0415
+    from distillguard.simulate.text import TextSource  # noqa: PLC0415
+
+    try:
+        if describe_dir is not None:
+            click.echo(render(describe(describe_dir)))
+            return
+        if scenario is None or out is None:
+            raise click.UsageError("give --scenario and --out (or --describe DIR)")
+        spec = load_scenario(scenario)
+        manifest = write_simulation(spec, seed, TextSource(load_pools(corpora)), out)
+    except DistillguardError as exc:
+        _fail(exc)
+    exchanges = sum(g["exchanges"] for g in manifest["groups"])
+    accounts = sum(g["accounts"] for g in manifest["groups"])
+    click.echo(f"{spec.name} (seed {seed}): {accounts:,} accounts, {exchanges:,} exchanges written to {out}")

@@ -1,0 +1,1 @@
+"""The traffic simulator: legitimate populations and distillation campaigns, with exact labels."""

@@ -1,0 +1,341 @@
+"""Write a scenario as an exchange-log v1 dataset, deterministic for a seed, in bounded memory.
+
+Each persona or campaign is a *group* of accounts. A group's exchanges are generated
+for a slice of its accounts at a time (at most ``CHUNK_ROWS`` rows) and written as one
+Parquet part, so memory stays flat whatever the scenario's size. Every random draw
+comes from a generator seeded by ``(seed, group, slice)``: the same seed gives the same
+dataset, byte for byte in content.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+
+from distillguard.ingest.writer import ParquetTableWriter, write_parquet
+from distillguard.schema import MESSAGE, arrow_schema
+from distillguard.simulate import behaviour
+from distillguard.simulate.scenario import Campaign, Persona, Scenario
+from distillguard.simulate.text import (
+    APP_SYSTEM_PROMPTS,
+    APP_TEMPLATES,
+    PIPELINE_TEMPLATES,
+    Texts,
+    TextSource,
+    interleave,
+    mix,
+)
+from distillguard.simulate.wrappers import REASONING
+
+CHUNK_ROWS: Final = 200_000
+USER_AGENTS: Final = (
+    "OpenAI/Python 1.51.0",
+    "python-httpx/0.27.2",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "curl/8.5.0",
+)
+COUNTRIES: Final = ("US", "GB", "DE", "FR", "IN", "BR", "JP", "CA", "AU", "NL", "KR", "SG")
+EMAIL_DOMAINS: Final = ("gmail.com", "outlook.com", "proton.me", "yahoo.com", "company.example", "uni.example.edu")
+
+
+@dataclass(frozen=True)
+class Group:
+    """One persona or campaign, with its accounts' exchange counts."""
+
+    index: int
+    spec: Persona | Campaign
+    prefix: str
+    counts: np.ndarray
+
+    @property
+    def campaign_id(self) -> str | None:
+        """The campaign's id; ``None`` for a legitimate persona."""
+        return self.spec.id if isinstance(self.spec, Campaign) else None
+
+    @property
+    def role(self) -> str:
+        """The label's role: the persona kind, or ``campaign:<kind>``."""
+        return self.spec.kind if isinstance(self.spec, Persona) else f"campaign:{self.spec.kind}"
+
+    @property
+    def start_day(self) -> float:
+        """First day of activity."""
+        return self.spec.start_day if isinstance(self.spec, Campaign) else 0.0
+
+    def days(self, scenario: Scenario) -> float:
+        """Days of activity."""
+        return self.spec.days if isinstance(self.spec, Campaign) else scenario.days
+
+
+def plan(scenario: Scenario, seed: int) -> list[Group]:
+    """Every group with its per-account exchange counts."""
+    groups: list[Group] = []
+    specs: list[Persona | Campaign] = [*scenario.personas, *scenario.campaigns]
+    for index, spec in enumerate(specs):
+        rng = np.random.default_rng([seed, index, 0xC0])
+        if isinstance(spec, Persona):
+            counts = behaviour.counts_per_account(
+                rng, spec.accounts, spec.accounts * spec.daily_exchanges * scenario.days, spec.spread
+            )
+            prefix = f"{spec.kind.replace('_', '-')}-{index}"
+        else:
+            spread = 0.6 if spec.kind == "low_and_slow" else 0.25
+            counts = behaviour.counts_per_account(rng, spec.accounts, spec.exchanges, spread)
+            prefix = f"acct-{hash_text(spec.id)}"
+        groups.append(Group(index, spec, prefix, counts))
+    return groups
+
+
+def hash_text(text: str) -> str:
+    """A short stable token for names that must not give the campaign away."""
+    return behaviour.fingerprint(text)[3:9]
+
+
+def _texts(group: Group, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
+    spec = group.spec
+    if isinstance(spec, Persona):
+        kind = spec.kind
+        if kind in ("chat_user", "aggregator"):
+            return source.chat(rng, n)
+        if kind == "app":
+            system = APP_SYSTEM_PROMPTS[group.index % len(APP_SYSTEM_PROMPTS)]
+            return source.templated(rng, n, APP_TEMPLATES[group.index % 3 : group.index % 3 + 1], "app", system)
+        if kind == "batch_pipeline":
+            return source.templated(rng, n, PIPELINE_TEMPLATES, "pipeline", None)
+        if kind == "eval_researcher":
+            return source.research(rng, n)
+        return source.student(rng, n)
+    if spec.kind == "reasoning_rubric":
+        share = rng.integers(0, 3, n)
+        parts = [
+            source.wrapped_qa(rng, int((share == 0).sum()), REASONING, "reasoning"),
+            source.rubric(rng, int((share == 1).sum())),
+            source.censorship(rng, int((share == 2).sum())),
+        ]
+        texts = interleave(parts, share)
+    elif spec.kind == "coercion":
+        texts = source.coercion(rng, n)
+    elif spec.kind == "agentic_coding":
+        texts = source.agentic(rng, n)
+    elif spec.kind == "hydra":
+        texts = source.sweep(rng, n)
+    else:
+        texts = source.every_trick(rng, n)
+    if spec.camouflage > 0:
+        texts = mix(texts, source.chat(rng, n), rng.random(n) < spec.camouflage)
+    return texts
+
+
+def _times(group: Group, scenario: Scenario, rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
+    spec = group.spec
+    start, days = group.start_day, group.days(scenario)
+    if isinstance(spec, Persona):
+        rhythm = {"app": "steady", "batch_pipeline": "steady", "eval_researcher": "burst"}.get(spec.kind, "human")
+    else:
+        rhythm = spec.rhythm
+        if spec.kind == "hydra" and spec.replace_banned:
+            return behaviour.shift_times(rng, rows, spec.accounts, start, days)[0]
+    if rhythm == "steady":
+        return behaviour.steady_times(rng, rows.size, start, days)
+    if rhythm == "lockstep":
+        return behaviour.lockstep_times(rng, rows, len(group.counts), start, days)
+    if rhythm == "burst":
+        return behaviour.burst_times(rng, rows, start, days)
+    return behaviour.human_times(rng, rows, start, days, scenario.start.weekday())
+
+
+def _models(group: Group, scenario: Scenario, rng: np.random.Generator, seconds: np.ndarray) -> list[str]:
+    models = np.array(scenario.models, dtype=object)
+    chosen = models[rng.integers(0, len(models), seconds.size)]
+    release = scenario.release
+    if release is not None:
+        spec = group.spec
+        if isinstance(spec, Campaign):
+            at, share = release.day * 86_400 + spec.pivot_hours * 3_600, spec.pivot_share
+        else:
+            at, share = release.day * 86_400 + 3 * 86_400, 0.15  # legitimate users drift over days
+        chosen[(seconds >= at) & (rng.random(seconds.size) < share)] = release.model
+    names: list[str] = chosen.tolist()
+    return names
+
+
+def _messages(texts: Texts) -> pa.Array:
+    roles: list[str] = []
+    contents: list[str] = []
+    offsets = [0]
+    for prompt, earlier, system in zip(texts.prompts, texts.earlier, texts.system, strict=True):
+        if system is not None:
+            roles.append("system")
+            contents.append(system)
+        if earlier is not None:
+            roles += ["user", "assistant"]
+            contents += [earlier, "Sure. Here is what I found."]
+        roles.append("user")
+        contents.append(prompt)
+        offsets.append(len(roles))
+    structs = pa.StructArray.from_arrays([pa.array(roles), pa.array(contents)], fields=list(MESSAGE))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), structs)
+
+
+def _exchange_batch(
+    group: Group, scenario: Scenario, source: TextSource, *, seed: int, part: int, first: int, last: int, row0: int
+) -> tuple[pa.RecordBatch, Counter[str]]:
+    rng = np.random.default_rng([seed, group.index, part + 1])
+    counts = group.counts[first:last]
+    rows = np.repeat(np.arange(first, last), counts)
+    n = rows.size
+    seconds = _times(group, scenario, rng, rows)
+    texts = _texts(group, source, rng, n)
+    spec = group.spec
+    campaign = isinstance(spec, Campaign)
+    if campaign:
+        assert isinstance(spec, Campaign)
+        residential = spec.kind in ("hydra", "low_and_slow", "coercion")
+        pool = behaviour.ip_pool(spec.id, spec.ip_pool, residential)
+        ips = [pool[i] for i in rng.integers(0, len(pool), n).tolist()]
+        agent_count = len(USER_AGENTS) if spec.kind == "hydra" else 2
+        agents = [USER_AGENTS[i] for i in rng.integers(0, agent_count, n).tolist()]
+        temperature = np.full(n, 0.0 if spec.kind != "coercion" else 1.0)
+        max_tokens = np.full(n, 8_192, dtype=np.int64)
+        surface = "api" if spec.kind != "coercion" else "cloud:partner"
+    else:
+        pools = {a: behaviour.ip_pool(f"{group.prefix}/{a}", 2, residential=True) for a in range(first, last)}
+        ips = [pools[a][k] for a, k in zip(rows.tolist(), rng.integers(0, 2, n).tolist(), strict=True)]
+        agents = [USER_AGENTS[(a * 7 + group.index) % len(USER_AGENTS)] for a in rows.tolist()]
+        temperature = rng.choice([0.0, 0.2, 0.7, 1.0], n)
+        max_tokens = rng.choice([256, 512, 1_024, 2_048, 4_096], n).astype(np.int64)
+        surface = "api"
+    relays = isinstance(spec, Persona) and spec.kind in ("app", "aggregator")
+    relays = relays or (campaign and isinstance(spec, Campaign) and spec.kind in ("hydra", "low_and_slow"))
+    end_users = [f"eu-{v}" for v in rng.integers(0, 50_000, n).tolist()] if relays else [None] * n
+    prompt_tokens = np.fromiter((len(p) // 4 + 8 for p in texts.prompts), dtype=np.int64, count=n)
+    output_tokens = np.fromiter((len(r) // 4 + 1 for r in texts.responses), dtype=np.int64, count=n)
+    output_tokens = (output_tokens * rng.lognormal(0, 0.3, n)).astype(np.int64) + 1
+    micros = (scenario.start.timestamp() * 1e6 + seconds * 1e6).astype(np.int64)
+    ids = [f"{scenario.name}-{seed}-{group.index}-{row0 + i:09d}" for i in range(n)]
+    columns: dict[str, Any] = {
+        "request_id": pa.array(ids),
+        "timestamp": pa.array(micros, pa.timestamp("us", tz="UTC")),
+        "account_id": pa.array([f"{group.prefix}-{a:06d}" for a in rows.tolist()]),
+        "model": pa.array(_models(group, scenario, rng, seconds)),
+        "messages": _messages(texts),
+        "response": pa.array(texts.responses),
+        "tools": pa.array(texts.tools, pa.list_(pa.string())),
+        "end_user": pa.array(end_users, pa.string()),
+        "input_tokens": pa.array(prompt_tokens),
+        "output_tokens": pa.array(output_tokens),
+        "temperature": pa.array(temperature, pa.float64()),
+        "max_tokens": pa.array(max_tokens),
+        "status": pa.array(np.full(n, 200, dtype=np.int32)),
+        "ip": pa.array(ips),
+        "user_agent": pa.array(agents),
+        "surface": pa.array([surface] * n),
+    }
+    schema = arrow_schema("exchanges")
+    batch = pa.RecordBatch.from_arrays([columns.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
+    return batch, Counter(s.split("+")[-1] for s in texts.sources)
+
+
+def _accounts(group: Group, scenario: Scenario, seed: int) -> pa.RecordBatch:
+    rng = np.random.default_rng([seed, group.index, 0xAC])
+    n = len(group.counts)
+    spec = group.spec
+    start = scenario.start
+    if isinstance(spec, Campaign):
+        offsets_days = spec.start_day - rng.uniform(0.05, 3.0, n)  # new accounts, full volume from day one
+        if spec.kind == "hydra" and spec.replace_banned:
+            _, first = behaviour.shift_times(rng, np.zeros(1, dtype=np.int64), spec.accounts, spec.start_day, spec.days)
+            offsets_days = first / 86_400 - rng.uniform(0.01, 0.2, n)
+        tiers = [spec.tiers[i % len(spec.tiers)] for i in range(n)]
+        payments = [behaviour.fingerprint(f"{spec.id}/pay/{i % spec.payment_fingerprints}") for i in range(n)]
+        domains = [f"mail{hash_text(spec.id)[:3]}.example" if i % 3 else "proton.me" for i in range(n)]
+        countries = [COUNTRIES[(i + group.index) % 3] for i in range(n)]
+        verified = rng.random(n) < 0.1
+        pool = behaviour.ip_pool(spec.id, spec.ip_pool, residential=True)
+        signup = [pool[i % len(pool)] for i in range(n)]
+    else:
+        offsets_days = -rng.uniform(1, 400, n)
+        tiers = [spec.tier] * n
+        payments = [behaviour.fingerprint(f"{group.prefix}/pay/{seed}/{i}") for i in range(n)]
+        domains = [EMAIL_DOMAINS[i] for i in rng.integers(0, len(EMAIL_DOMAINS), n).tolist()]
+        countries = [COUNTRIES[i] for i in rng.integers(0, len(COUNTRIES), n).tolist()]
+        verified = rng.random(n) < 0.7
+        signup = [behaviour.ip_pool(f"{group.prefix}/{a}", 2, residential=True)[0] for a in range(n)]
+    created = [start + timedelta(days=float(d)) for d in offsets_days]
+    schema = arrow_schema("accounts")
+    columns = {
+        "account_id": pa.array([f"{group.prefix}-{a:06d}" for a in range(n)]),
+        "created_at": pa.array(created, pa.timestamp("us", tz="UTC")),
+        "tier": pa.array(tiers),
+        "verified": pa.array(verified),
+        "payment_fingerprint": pa.array(payments),
+        "email_domain": pa.array(domains),
+        "country": pa.array(countries),
+        "signup_ip": pa.array(signup),
+    }
+    return pa.RecordBatch.from_arrays([columns.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
+
+
+def _labels(group: Group) -> pa.RecordBatch:
+    n = len(group.counts)
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([f"{group.prefix}-{a:06d}" for a in range(n)]),
+            pa.array([group.campaign_id] * n, pa.string()),
+            pa.array([group.role] * n),
+        ],
+        schema=arrow_schema("labels"),
+    )
+
+
+def _slices(counts: np.ndarray) -> list[tuple[int, int]]:
+    slices, first, rows = [], 0, 0
+    for a, c in enumerate(counts.tolist()):
+        if rows and rows + c > CHUNK_ROWS:
+            slices.append((first, a))
+            first, rows = a, 0
+        rows += c
+    slices.append((first, len(counts)))
+    return slices
+
+
+def simulate(scenario: Scenario, seed: int, source: TextSource, out: Path) -> dict[str, Any]:
+    """Write the dataset to ``out`` and return the manifest (also written as ``simulation.json``)."""
+    (out / "exchanges").mkdir(parents=True, exist_ok=True)
+    groups = plan(scenario, seed)
+    manifest: dict[str, Any] = {"scenario": scenario.name, "seed": seed, "groups": []}
+    part = 0
+    for group in groups:
+        sources: Counter[str] = Counter()
+        row0 = 0
+        for slice_number, (first, last) in enumerate(_slices(group.counts)):
+            batch, seen = _exchange_batch(
+                group, scenario, source, seed=seed, part=slice_number, first=first, last=last, row0=row0
+            )
+            with ParquetTableWriter(out / "exchanges" / f"part-{part:05d}.parquet", "exchanges") as writer:
+                writer.write(batch)
+            sources += seen
+            row0 += batch.num_rows
+            part += 1
+        manifest["groups"].append(
+            {
+                "role": group.role,
+                "campaign_id": group.campaign_id,
+                "accounts": len(group.counts),
+                "exchanges": int(group.counts.sum()),
+                "sources": dict(sources.most_common()),
+            }
+        )
+    write_parquet((_accounts(g, scenario, seed) for g in groups), out / "accounts.parquet", "accounts")
+    write_parquet((_labels(g) for g in groups), out / "labels.parquet", "labels")
+    (out / "simulation.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return manifest

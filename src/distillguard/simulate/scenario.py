@@ -1,0 +1,127 @@
+"""Scenario files: one TOML file per scenario, validated when loaded.
+
+A scenario names the period, the models (and a release mid-way), the legitimate
+personas and the campaigns, with their knobs. Built-in scenarios live in
+``simulate/scenarios/``; ``--scenario`` takes their name or the path of a user's file.
+Unknown keys and out-of-range values fail with the file, the key and the value.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from distillguard.errors import ConfigError
+from distillguard.schema import TIERS
+
+PersonaKind = Literal["chat_user", "app", "eval_researcher", "student", "batch_pipeline", "aggregator"]
+CampaignKind = Literal["reasoning_rubric", "coercion", "agentic_coding", "hydra", "low_and_slow"]
+Rhythm = Literal["human", "steady", "lockstep", "burst"]
+Tier = Literal["free", "payg", "education", "research", "startup", "enterprise"]
+assert set(Tier.__args__) == set(TIERS)  # type: ignore[attr-defined]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Release(_Strict):
+    """A model released during the period: campaigns may pivot to it."""
+
+    model: str = Field(min_length=1)
+    day: float = Field(ge=0, description="Days after the start.")
+
+
+class Persona(_Strict):
+    """A group of legitimate accounts of one kind."""
+
+    kind: PersonaKind
+    accounts: int = Field(ge=1, le=1_000_000)
+    daily_exchanges: float = Field(gt=0, le=1_000_000, description="Median exchanges per account per day.")
+    tier: Tier = "payg"
+    spread: float = Field(1.0, ge=0, le=3, description="Lognormal sigma of per-account volume (heavy tail).")
+
+
+class Campaign(_Strict):
+    """One distillation campaign: its accounts, volume, coordination and evasion knobs."""
+
+    id: str = Field(min_length=1)
+    kind: CampaignKind
+    accounts: int = Field(ge=1, le=1_000_000)
+    exchanges: int = Field(ge=1)
+    start_day: float = Field(0, ge=0)
+    days: float = Field(gt=0)
+    rhythm: Rhythm = "lockstep"
+    tiers: tuple[Tier, ...] = Field(("payg",), min_length=1)
+    payment_fingerprints: int = Field(1, ge=1, description="Distinct payment instruments shared by the accounts.")
+    ip_pool: int = Field(10, ge=1, description="Addresses the accounts rotate through (residential pools are large).")
+    camouflage: float = Field(0.0, ge=0, lt=1, description="Share of benign prompts mixed in.")
+    pivot_share: float = Field(0.0, ge=0, le=1, description="Share of traffic moved to the released model.")
+    pivot_hours: float = Field(24, gt=0, description="How soon after the release the pivot happens.")
+    replace_banned: bool = Field(False, description="Hydra: fresh accounts take over from retired ones.")
+
+
+class Scenario(_Strict):
+    """A whole scenario."""
+
+    schema_version: Literal[1]
+    name: str = Field(min_length=1)
+    description: str = ""
+    start: AwareDatetime
+    days: float = Field(gt=0, le=366)
+    models: tuple[str, ...] = Field(min_length=1)
+    release: Release | None = None
+    personas: tuple[Persona, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        ids = [c.id for c in self.campaigns]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"campaign ids repeat: {ids}")
+        for campaign in self.campaigns:
+            if campaign.start_day + campaign.days > self.days + 1e-9:
+                raise ValueError(f"campaign {campaign.id!r} runs past the scenario's {self.days} days")
+            if campaign.pivot_share > 0 and self.release is None:
+                raise ValueError(f"campaign {campaign.id!r} has pivot_share but the scenario has no [release]")
+        return self
+
+    @property
+    def start_time(self) -> datetime:
+        """The start as an aware datetime."""
+        return self.start
+
+
+def builtin_scenarios() -> list[str]:
+    """Names of the scenarios that ship with the package."""
+    folder = files("distillguard.simulate") / "scenarios"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        if name_or_path not in builtin_scenarios():
+            known = ", ".join(builtin_scenarios())
+            raise ConfigError(f"no scenario named {name_or_path!r} (built in: {known}); or pass a .toml path")
+        path = Path(str(files("distillguard.simulate") / "scenarios" / f"{name_or_path}.toml"))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: scenario file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: invalid scenario"]
+        for item in exc.errors():
+            key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+            lines.append(f"  {key} = {item.get('input')!r}: {item['msg']}")
+        raise ConfigError("\n".join(lines)) from exc

@@ -1,0 +1,276 @@
+"""Text for simulated exchanges, drawn from the real corpora, by persona and campaign kind.
+
+Every generator returns prompts (and, for multi-turn chat, an earlier turn), the
+responses, and the name of the text source of each row, so the manifest can report the
+share of each source per group. Arrays are built a column at a time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from distillguard.signals.training.corpus import Pools
+from distillguard.simulate import wrappers
+
+Rng = np.random.Generator
+
+APP_SYSTEM_PROMPTS = (
+    "You are ShopBot, the assistant of an online shoe store. Answer in two sentences and never discuss prices "
+    "of other stores.",
+    "You are a support agent for a banking app. Be concise, polite and never ask for passwords.",
+    "You summarise customer reviews for a product team. Output one neutral sentence.",
+    "You are a travel planner. Reply with a short itinerary in bullet points.",
+)
+APP_TEMPLATES = (
+    "Summarize this customer message in one sentence: {q}",
+    "A customer asks: {q}\nWrite a short, friendly reply.",
+    "Classify the intent of this message as question, complaint or other: {q}",
+)
+PIPELINE_TEMPLATES = (
+    "Extract the named entities (people, places, organisations) from the text as JSON: {q}",
+    "Classify the topic of the following text into one of: science, sport, politics, culture, other.\n{q}",
+    "Rewrite the following sentence in plain English for a grade-6 reader: {q}",
+)
+STUDENT_TEMPLATES = (
+    "Can you explain step by step how to solve this? {q}",
+    "I don't understand this homework question, can you walk me through it: {q}",
+    "Please check my reasoning and explain where I went wrong. The problem: {q}",
+)
+RESEARCH_SUFFIXES = ("\nLet's think step by step.", "\nAnswer with the final number after '####'.", "")
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Prompt, optional earlier user turn, response and source, one per row."""
+
+    prompts: list[str]
+    earlier: list[str | None]
+    responses: list[str]
+    sources: list[str]
+    system: list[str | None]
+    tools: list[list[str] | None]
+
+
+class TextSource:
+    """Pools of real text, indexed once, drawn from by every generator."""
+
+    def __init__(self, pools: Pools) -> None:
+        users = [
+            (name, text)
+            for name in ("sharegpt", "nq", "hh_rlhf", "arena_hard", "mt_bench")
+            for text in pools.users.get(name, [])
+        ]
+        self.user_names = [n for n, _ in users]
+        self.user_texts = [t for _, t in users]
+        items = [(name, i) for name in ("gsm8k", "math", "humaneval", "mbpp") for i in pools.items[name]]
+        self.item_names = [n for n, _ in items]
+        self.item_q = [i.question for _, i in items]
+        self.item_a = [i.answer or "def solution():\n    ..." for _, i in items]
+        qa = [("gsm8k", i) for i in pools.items["gsm8k"]] + [("arena_answers", i) for i in pools.items["arena_answers"]]
+        self.qa_names = [n for n, _ in qa]
+        self.qa_q = [i.question for _, i in qa]
+        self.qa_a = [i.answer[:2_000] for _, i in qa]
+        instr = [(name, i.question) for name in ("alpaca", "self_instruct", "wizardlm") for i in pools.items[name]]
+        self.instr_names = [n for n, _ in instr]
+        self.instr = [q for _, q in instr]
+        self.censored = [i.question for i in pools.items["deccp_censored"]]
+        self.tools = pools.tools["bfcl_simple"] + pools.tools["bfcl_multiple"]
+        self.judges = pools.judge_prompts
+        self.code = [i.question for name in ("humaneval", "mbpp") for i in pools.items[name]]
+
+    def _pick(self, rng: Rng, n: int, size: int) -> list[int]:
+        picks: list[int] = rng.integers(0, size, n).tolist()
+        return picks
+
+    def chat(self, rng: Rng, n: int) -> Texts:
+        """Real user prompts; a third of them follow an earlier turn."""
+        picks = self._pick(rng, n, len(self.user_texts))
+        earlier_picks = self._pick(rng, n, len(self.user_texts))
+        multi = (rng.random(n) < 0.33).tolist()
+        answers = self._pick(rng, n, len(self.qa_a))
+        return Texts(
+            [self.user_texts[i] for i in picks],
+            [self.user_texts[e] if m else None for e, m in zip(earlier_picks, multi, strict=True)],
+            [self.qa_a[a] for a in answers],
+            [self.user_names[i] for i in picks],
+            [None] * n,
+            [None] * n,
+        )
+
+    def templated(self, rng: Rng, n: int, templates: tuple[str, ...], source: str, system: str | None) -> Texts:
+        """A fixed template around real user text (apps, pipelines, students)."""
+        picks = self._pick(rng, n, len(self.user_texts))
+        which = self._pick(rng, n, len(templates))
+        answers = self._pick(rng, n, len(self.qa_a))
+        return Texts(
+            [templates[w].format(q=self.user_texts[i][:600]) for w, i in zip(which, picks, strict=True)],
+            [None] * n,
+            [self.qa_a[a][:400] for a in answers],
+            [f"{source}+{self.user_names[i]}" for i in picks],
+            [system] * n,
+            [None] * n,
+        )
+
+    def research(self, rng: Rng, n: int) -> Texts:
+        """Benchmark items, sent the way evaluation harnesses send them."""
+        picks = self._pick(rng, n, len(self.item_q))
+        suffix = self._pick(rng, n, len(RESEARCH_SUFFIXES))
+        return Texts(
+            [self.item_q[i] + RESEARCH_SUFFIXES[s] for i, s in zip(picks, suffix, strict=True)],
+            [None] * n,
+            [self.item_a[i] for i in picks],
+            [self.item_names[i] for i in picks],
+            [None] * n,
+            [None] * n,
+        )
+
+    def student(self, rng: Rng, n: int) -> Texts:
+        """Homework questions with requests for step-by-step help."""
+        picks = self._pick(rng, n, len(self.item_q))
+        which = self._pick(rng, n, len(STUDENT_TEMPLATES))
+        return Texts(
+            [STUDENT_TEMPLATES[w].format(q=self.item_q[i]) for w, i in zip(which, picks, strict=True)],
+            [None] * n,
+            [self.item_a[i] for i in picks],
+            [f"student+{self.item_names[i]}" for i in picks],
+            [None] * n,
+            [None] * n,
+        )
+
+    def wrapped_qa(self, rng: Rng, n: int, templates: tuple[str, ...], source: str) -> Texts:
+        """Campaign wrappers around real questions with real answers."""
+        picks = self._pick(rng, n, len(self.qa_q))
+        second = self._pick(rng, n, len(self.qa_a))
+        which = self._pick(rng, n, len(templates))
+        return Texts(
+            [
+                templates[w].format(q=self.qa_q[i], a=self.qa_a[i], b=self.qa_a[j])
+                for w, i, j in zip(which, picks, second, strict=True)
+            ],
+            [None] * n,
+            [self.qa_a[i] for i in picks],
+            [f"{source}+{self.qa_names[i]}" for i in picks],
+            [None] * n,
+            [None] * n,
+        )
+
+    def rubric(self, rng: Rng, n: int) -> Texts:
+        """MT-bench's real judge templates filled with real questions and answers."""
+        picks = self._pick(rng, n, len(self.qa_q))
+        judges = self._pick(rng, n, len(self.judges))
+        prompts = []
+        for j, i in zip(judges, picks, strict=True):
+            values = _Defaulting(question=self.qa_q[i], question_1=self.qa_q[i], default=self.qa_a[i][:1_500])
+            prompts.append(self.judges[j]["prompt_template"].format_map(values))
+        return Texts(
+            prompts,
+            [None] * n,
+            ["Rating: [[7]]" if k % 2 else "[[A]]" for k in range(n)],
+            [f"mt_bench_judge+{self.qa_names[i]}" for i in picks],
+            [self.judges[j]["system_prompt"] for j in judges],
+            [None] * n,
+        )
+
+    def censorship(self, rng: Rng, n: int) -> Texts:
+        """Sensitive questions with requests for a censorship-safe answer."""
+        picks = self._pick(rng, n, len(self.censored))
+        which = self._pick(rng, n, len(wrappers.CENSORSHIP))
+        return Texts(
+            [wrappers.CENSORSHIP[w].format(q=self.censored[i]) for w, i in zip(which, picks, strict=True)],
+            [None] * n,
+            ["I can offer a general overview of this topic."] * n,
+            ["deccp_censored"] * n,
+            [None] * n,
+            [None] * n,
+        )
+
+    def coercion(self, rng: Rng, n: int) -> Texts:
+        """Attempts to pull hidden reasoning out, in several languages."""
+        picks = self._pick(rng, n, len(self.instr))
+        which = self._pick(rng, n, len(wrappers.COERCION))
+        return Texts(
+            [wrappers.COERCION[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
+            [None] * n,
+            ["Here is my answer."] * n,
+            [f"coercion+{self.instr_names[i]}" for i in picks],
+            [None] * n,
+            [None] * n,
+        )
+
+    def agentic(self, rng: Rng, n: int) -> Texts:
+        """Tool-use trajectories (BFCL requests and schemas) and coding with explanations."""
+        picks = self._pick(rng, n, len(self.tools))
+        code = self._pick(rng, n, len(self.code))
+        is_tool = (rng.random(n) < 0.6).tolist()
+        which = self._pick(rng, n, 2)
+        prompts: list[str] = []
+        sources: list[str] = []
+        tools: list[list[str] | None] = []
+        for t, c, w, use_tool in zip(picks, code, which, is_tool, strict=True):
+            if use_tool:
+                request, schema = self.tools[t]
+                prompts.append(wrappers.TOOLS[w].format(q=request, tools=schema))
+                sources.append("bfcl")
+                tools.append([f["name"] for f in json.loads(schema)])
+            else:
+                prompts.append(wrappers.CODING[w].format(q=self.code[c]))
+                sources.append("humaneval+mbpp")
+                tools.append(None)
+        return Texts(prompts, [None] * n, ["```python\n...\n```"] * n, sources, [None] * n, tools)
+
+    def sweep(self, rng: Rng, n: int) -> Texts:
+        """Instruction sets inside a fixed reference-answer wrapper."""
+        picks = self._pick(rng, n, len(self.instr))
+        which = self._pick(rng, n, len(wrappers.SWEEP))
+        return Texts(
+            [wrappers.SWEEP[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
+            [None] * n,
+            ["A thorough answer."] * n,
+            [f"sweep+{self.instr_names[i]}" for i in picks],
+            [None] * n,
+            [None] * n,
+        )
+
+    def every_trick(self, rng: Rng, n: int) -> Texts:
+        """A technique sweep: each row a different kind of extraction."""
+        makers: tuple[Callable[[Rng, int], Texts], ...] = (
+            lambda r, k: self.wrapped_qa(r, k, wrappers.REASONING, "reasoning"),
+            self.coercion,
+            self.rubric,
+            self.censorship,
+            self.sweep,
+        )
+        which = rng.integers(0, len(makers), n)
+        parts = [makers[m](rng, int((which == m).sum())) for m in range(len(makers))]
+        return interleave(parts, which)
+
+
+class _Defaulting(dict[str, str]):
+    def __init__(self, default: str, **values: str) -> None:
+        super().__init__(values)
+        self.default = default
+
+    def __missing__(self, key: str) -> str:
+        return self.default
+
+
+def interleave(parts: list[Texts], which: np.ndarray) -> Texts:
+    """Rows taken in turn from ``parts[which[i]]``, each part read in order."""
+    cursors = [0] * len(parts)
+    fields: dict[str, list[object]] = {f: [] for f in ("prompts", "earlier", "responses", "sources", "system", "tools")}
+    for m in which.tolist():
+        part = parts[m]
+        k = cursors[m]
+        cursors[m] += 1
+        for name, values in fields.items():
+            values.append(getattr(part, name)[k])
+    return Texts(**fields)  # type: ignore[arg-type]
+
+
+def mix(primary: Texts, benign: Texts, use_benign: np.ndarray) -> Texts:
+    """Rows of ``primary`` with the ``use_benign`` rows taken from ``benign`` (camouflage)."""
+    return interleave([primary, benign], use_benign.astype(np.int64)) if use_benign.any() else primary

@@ -1,0 +1,179 @@
+"""The simulator: deterministic per seed, exact labels, the behaviours it promises, valid v1."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from distillguard.cli import main
+from distillguard.errors import ConfigError
+from distillguard.ingest import Dataset, RejectionSink
+from distillguard.signals.training.corpus import load_pools
+from distillguard.simulate.describe import describe
+from distillguard.simulate.generator import simulate
+from distillguard.simulate.scenario import Scenario, builtin_scenarios, load_scenario
+from distillguard.simulate.text import TextSource
+from tests.conftest import CORPORA, corpus_path
+
+
+@pytest.fixture(scope="module")
+def source() -> TextSource:
+    corpus_path("sweep_gsm8k_train.jsonl")
+    return TextSource(load_pools(CORPORA))
+
+
+@pytest.fixture(scope="module")
+def tiny(source: TextSource, tmp_path_factory: pytest.TempPathFactory) -> tuple[Scenario, Path]:
+    scenario = load_scenario("tiny")
+    out = tmp_path_factory.mktemp("tiny")
+    simulate(scenario, 7, source, out)
+    return scenario, out
+
+
+def exchanges(directory: Path) -> pl.DataFrame:
+    return pl.read_parquet(directory / "exchanges" / "*.parquet")
+
+
+def test_same_seed_same_dataset(tiny: tuple[Scenario, Path], source: TextSource, tmp_path: Path) -> None:
+    scenario, first = tiny
+    simulate(scenario, 7, source, tmp_path)
+    for table in ("accounts.parquet", "labels.parquet"):
+        assert pq.read_table(first / table).equals(pq.read_table(tmp_path / table))
+    assert exchanges(first).equals(exchanges(tmp_path))
+
+
+def test_other_seed_other_dataset(tiny: tuple[Scenario, Path], source: TextSource, tmp_path: Path) -> None:
+    scenario, first = tiny
+    simulate(scenario, 8, source, tmp_path)
+    assert not exchanges(first).select("timestamp").equals(exchanges(tmp_path).select("timestamp"))
+
+
+def test_the_dataset_is_valid_v1(tiny: tuple[Scenario, Path]) -> None:
+    _, out = tiny
+    with RejectionSink() as sink:
+        data = Dataset(out, sink)
+        rows = {t: sum(b.num_rows for b in data.reader(t)) for t in data.tables}
+        assert sink.total == 0
+    assert rows["accounts"] == rows["labels"]
+
+
+def test_labels_are_exact(tiny: tuple[Scenario, Path]) -> None:
+    scenario, out = tiny
+    labels = pl.read_parquet(out / "labels.parquet")
+    accounts = pl.read_parquet(out / "accounts.parquet")
+    assert sorted(labels["account_id"]) == sorted(accounts["account_id"])
+    joined = exchanges(out).join(labels, on="account_id", how="left")
+    assert joined["role"].null_count() == 0
+    per_campaign = dict(joined.filter(pl.col("campaign_id").is_not_null()).group_by("campaign_id").len().iter_rows())
+    for campaign in scenario.campaigns:
+        assert per_campaign[campaign.id] == pytest.approx(campaign.exchanges, rel=0.02)
+    legit_roles = set(labels.filter(pl.col("campaign_id").is_null())["role"])
+    assert legit_roles == {p.kind for p in scenario.personas}
+
+
+def test_campaign_accounts_are_new_and_share_payment(tiny: tuple[Scenario, Path]) -> None:
+    scenario, out = tiny
+    accounts = pl.read_parquet(out / "accounts.parquet").join(pl.read_parquet(out / "labels.parquet"), on="account_id")
+    for campaign in scenario.campaigns:
+        mine = accounts.filter(pl.col("campaign_id") == campaign.id)
+        assert mine["payment_fingerprint"].n_unique() == min(campaign.payment_fingerprints, campaign.accounts)
+        if not campaign.replace_banned:
+            earliest = scenario.start + timedelta(days=campaign.start_day - 3)
+            assert mine["created_at"].min() >= earliest  # type: ignore[operator]
+    legit = accounts.filter(pl.col("campaign_id").is_null())
+    assert legit["payment_fingerprint"].n_unique() == legit.height
+
+
+def test_pivot_to_the_released_model(tiny: tuple[Scenario, Path]) -> None:
+    scenario, out = tiny
+    assert scenario.release is not None
+    (campaign,) = [c for c in scenario.campaigns if c.pivot_share > 0]
+    labels = pl.read_parquet(out / "labels.parquet").filter(pl.col("campaign_id") == campaign.id)
+    mine = exchanges(out).join(labels, on="account_id")
+    pivot = scenario.start + timedelta(days=scenario.release.day, hours=campaign.pivot_hours)
+    before = mine.filter(pl.col("timestamp") < pivot)
+    after = mine.filter(pl.col("timestamp") >= pivot)
+    assert (before["model"] == scenario.release.model).sum() == 0
+    share = float((after["model"] == scenario.release.model).mean())  # type: ignore[arg-type]
+    assert share == pytest.approx(campaign.pivot_share, abs=0.08)
+
+
+def test_lockstep_accounts_fire_together(tiny: tuple[Scenario, Path]) -> None:
+    scenario, out = tiny
+    (campaign,) = [c for c in scenario.campaigns if c.rhythm == "lockstep"]
+    labels = pl.read_parquet(out / "labels.parquet").filter(pl.col("campaign_id") == campaign.id)
+    mine = exchanges(out).join(labels, on="account_id")
+    windows = mine.select(pl.col("timestamp").dt.truncate("1m")).n_unique()
+    # every tick carries about one exchange per account, so windows are far fewer than exchanges
+    assert windows < mine.height / 4
+
+
+def test_chat_users_sleep_and_pipelines_do_not(tiny: tuple[Scenario, Path]) -> None:
+    _, out = tiny
+    labels = pl.read_parquet(out / "labels.parquet")
+    rows = exchanges(out).join(labels, on="account_id").with_columns(pl.col("timestamp").dt.hour().alias("hour"))
+    pipeline_hours = rows.filter(pl.col("role") == "batch_pipeline")["hour"].value_counts()
+    assert pipeline_hours.height == 24
+    assert pipeline_hours["count"].min() > 0.5 * pipeline_hours["count"].mean()  # type: ignore[operator]
+
+
+def test_describe_reads_back_the_counts(tiny: tuple[Scenario, Path]) -> None:
+    scenario, out = tiny
+    rows = describe(out)
+    assert len(rows) == len(scenario.personas) + len(scenario.campaigns)
+    assert sum(r["exchanges"] for r in rows) == exchanges(out).height
+    hydra = next(r for r in rows if r["campaign_id"] == "camp-hydra")
+    assert hydra["sources"]["alpaca"] > 0.5  # the sweep text, with camouflage from real users beside it
+    result = CliRunner().invoke(main, ["simulate", "--describe", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "camp-hydra" in result.output
+    assert "from campaigns" in result.output
+
+
+def test_builtin_scenarios_load() -> None:
+    assert {"tiny", "small", "anthropic-2026"} <= set(builtin_scenarios())
+    for name in builtin_scenarios():
+        assert load_scenario(name).name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "schema_version = 1\nname = 'x'\nstart = '2026-01-01T00:00:00Z'\ndays = 1\nmodels = ['m']\nextra = 1\n",
+            "extra",
+        ),
+        ("schema_version = 1\nname = 'x'\nstart = '2026-01-01T00:00:00'\ndays = 1\nmodels = ['m']\n", "start"),
+        (
+            "schema_version = 1\nname = 'x'\nstart = '2026-01-01T00:00:00Z'\ndays = 2\nmodels = ['m']\n"
+            "[[campaigns]]\nid = 'c'\nkind = 'hydra'\naccounts = 3\nexchanges = 10\ndays = 5\n",
+            "runs past",
+        ),
+        (
+            "schema_version = 1\nname = 'x'\nstart = '2026-01-01T00:00:00Z'\ndays = 2\nmodels = ['m']\n"
+            "[[campaigns]]\nid = 'c'\nkind = 'hydra'\naccounts = 3\nexchanges = 10\ndays = 1\npivot_share = 0.5\n",
+            "no \\[release\\]",
+        ),
+        (
+            "schema_version = 1\nname = 'x'\nstart = '2026-01-01T00:00:00Z'\ndays = 2\nmodels = ['m']\n"
+            "[[personas]]\nkind = 'wizard'\naccounts = 3\ndaily_exchanges = 1\n",
+            "personas.0.kind = 'wizard'",
+        ),
+    ],
+)
+def test_bad_scenario_file(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match) as caught:
+        load_scenario(str(path))
+    assert "mine.toml" in str(caught.value)
+
+
+def test_unknown_scenario_name() -> None:
+    with pytest.raises(ConfigError, match="no scenario named 'huge'"):
+        load_scenario("huge")
