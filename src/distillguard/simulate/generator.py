@@ -27,6 +27,7 @@ from distillguard.simulate.text import (
     APP_SYSTEM_PROMPTS,
     APP_TEMPLATES,
     PIPELINE_TEMPLATES,
+    TRANSLATOR_TEMPLATES,
     Texts,
     TextSource,
     interleave,
@@ -100,20 +101,25 @@ def hash_text(text: str) -> str:
     return behaviour.fingerprint(text)[3:9]
 
 
-def _texts(group: Group, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
-    spec = group.spec
-    if isinstance(spec, Persona):
-        kind = spec.kind
-        if kind in ("chat_user", "aggregator"):
-            return source.chat(rng, n)
-        if kind == "app":
-            system = APP_SYSTEM_PROMPTS[group.index % len(APP_SYSTEM_PROMPTS)]
-            return source.templated(rng, n, APP_TEMPLATES[group.index % 3 : group.index % 3 + 1], "app", system)
-        if kind == "batch_pipeline":
-            return source.templated(rng, n, PIPELINE_TEMPLATES, "pipeline", None)
-        if kind == "eval_researcher":
-            return source.research(rng, n)
-        return source.student(rng, n)
+def _persona_texts(group: Group, spec: Persona, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
+    kind = spec.kind
+    if kind in ("chat_user", "aggregator"):
+        return source.chat(rng, n)
+    if kind == "app":
+        system = APP_SYSTEM_PROMPTS[group.index % len(APP_SYSTEM_PROMPTS)]
+        return source.templated(rng, n, APP_TEMPLATES[group.index % 3 : group.index % 3 + 1], "app", system)
+    if kind == "batch_pipeline":
+        return source.templated(rng, n, PIPELINE_TEMPLATES, "pipeline", None)
+    if kind == "translator":
+        return source.templated(rng, n, TRANSLATOR_TEMPLATES, "translator", None)
+    if kind == "eval_researcher":
+        return source.research(rng, n)
+    if kind == "agent_developer":
+        return source.tool_calls(rng, n)
+    return source.student(rng, n)
+
+
+def _campaign_texts(spec: Campaign, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
     if spec.kind == "reasoning_rubric":
         share = rng.integers(0, 3, n)
         parts = [
@@ -135,11 +141,23 @@ def _texts(group: Group, source: TextSource, rng: np.random.Generator, n: int) -
     return texts
 
 
+def _texts(group: Group, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
+    spec = group.spec
+    if isinstance(spec, Persona):
+        return _persona_texts(group, spec, source, rng, n)
+    return _campaign_texts(spec, source, rng, n)
+
+
 def _times(group: Group, scenario: Scenario, rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
     spec = group.spec
     start, days = group.start_day, group.days(scenario)
     if isinstance(spec, Persona):
-        rhythm = {"app": "steady", "batch_pipeline": "steady", "eval_researcher": "burst"}.get(spec.kind, "human")
+        rhythm = {
+            "app": "steady",
+            "batch_pipeline": "steady",
+            "eval_researcher": "burst",
+            "agent_developer": "burst",
+        }.get(spec.kind, "human")
     else:
         rhythm = spec.rhythm
         if spec.kind == "hydra" and spec.replace_banned:

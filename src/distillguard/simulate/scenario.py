@@ -19,7 +19,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from distillguard.errors import ConfigError
 from distillguard.schema import TIERS
 
-PersonaKind = Literal["chat_user", "app", "eval_researcher", "student", "batch_pipeline", "aggregator"]
+PersonaKind = Literal[
+    "chat_user", "app", "eval_researcher", "student", "translator", "agent_developer", "batch_pipeline", "aggregator"
+]
 CampaignKind = Literal["reasoning_rubric", "coercion", "agentic_coding", "hydra", "low_and_slow"]
 Rhythm = Literal["human", "steady", "lockstep", "burst"]
 Tier = Literal["free", "payg", "education", "research", "startup", "enterprise"]

@@ -40,6 +40,12 @@ STUDENT_TEMPLATES = (
     "I don't understand this homework question, can you walk me through it: {q}",
     "Please check my reasoning and explain where I went wrong. The problem: {q}",
 )
+TRANSLATOR_TEMPLATES = (
+    "Translate the following into French, keeping the tone: {q}",
+    "Please translate this to Japanese: {q}",
+    "Translate into Spanish and explain any idioms you had to adapt: {q}",
+    "把下面这段话翻译成中文：{q}",  # noqa: RUF001 (Chinese punctuation)
+)
 RESEARCH_SUFFIXES = ("\nLet's think step by step.", "\nAnswer with the final number after '####'.", "")
 
 
@@ -139,6 +145,19 @@ class TextSource:
             [f"student+{self.item_names[i]}" for i in picks],
             [None] * n,
             [None] * n,
+        )
+
+    def tool_calls(self, rng: Rng, n: int) -> Texts:
+        """Real function-calling requests with their schemas, as an agent framework sends them."""
+        picks = self._pick(rng, n, len(self.tools))
+        requests = [self.tools[i] for i in picks]
+        return Texts(
+            [request for request, _ in requests],
+            [None] * n,
+            ['{"tool_calls": [...]}'] * n,
+            ["bfcl"] * n,
+            ["You are an assistant that calls functions when needed."] * n,
+            [[f["name"] for f in json.loads(schema)] for _, schema in requests],
         )
 
     def wrapped_qa(self, rng: Rng, n: int, templates: tuple[str, ...], source: str) -> Texts:
