@@ -16,6 +16,7 @@ from distillguard.ingest import Dataset, RejectionSink
 from distillguard.signals.training.corpus import load_pools
 from distillguard.simulate.describe import describe
 from distillguard.simulate.generator import simulate
+from distillguard.simulate.paraphrase import paraphrase, rewording
 from distillguard.simulate.scenario import Scenario, builtin_scenarios, load_scenario
 from distillguard.simulate.text import TextSource
 from tests.conftest import CORPORA, corpus_path
@@ -83,7 +84,7 @@ def test_campaign_accounts_are_new_and_share_payment(tiny: tuple[Scenario, Path]
         mine = accounts.filter(pl.col("campaign_id") == campaign.id)
         assert mine["payment_fingerprint"].n_unique() == min(campaign.payment_fingerprints, campaign.accounts)
         if not campaign.replace_banned:
-            earliest = scenario.start + timedelta(days=campaign.start_day - 3)
+            earliest = scenario.start + timedelta(days=campaign.start_day - campaign.warmup_days - 3)
             assert mine["created_at"].min() >= earliest  # type: ignore[operator]
     legit = accounts.filter(pl.col("campaign_id").is_null())
     assert legit["payment_fingerprint"].n_unique() == legit.height
@@ -177,3 +178,32 @@ def test_bad_scenario_file(tmp_path: Path, text: str, match: str) -> None:
 def test_unknown_scenario_name() -> None:
     with pytest.raises(ConfigError, match="no scenario named 'huge'"):
         load_scenario("huge")
+
+
+def test_warm_up_comes_before_the_campaign_and_looks_benign(tiny: tuple[Scenario, Path]) -> None:
+    scenario, out = tiny
+    (campaign,) = [c for c in scenario.campaigns if c.warmup_days > 0]
+    labels = pl.read_parquet(out / "labels.parquet").filter(pl.col("campaign_id") == campaign.id)
+    mine = exchanges(out).join(labels, on="account_id")
+    start = scenario.start + timedelta(days=campaign.start_day)
+    early = mine.filter(pl.col("timestamp") < start)
+    assert early.height == pytest.approx(campaign.warmup_share * mine.height, rel=0.35)
+    assert early["timestamp"].min() >= start - timedelta(days=campaign.warmup_days)  # type: ignore[operator]
+    accounts = pl.read_parquet(out / "accounts.parquet").join(labels, on="account_id")
+    assert accounts["created_at"].max() < early["timestamp"].min()  # type: ignore[operator]
+
+
+def test_paraphrase_is_per_account_and_stable() -> None:
+    wrapper = "Please explain the complete reasoning step by step for the following question."
+    versions = {paraphrase(wrapper, rewording(f"acct-{i}")) for i in range(40)}
+    assert len(versions) > 20
+    assert paraphrase(wrapper, rewording("acct-1")) == paraphrase(wrapper, rewording("acct-1"))
+
+
+def test_some_chat_users_share_an_office(tiny: tuple[Scenario, Path]) -> None:
+    _, out = tiny
+    labels = pl.read_parquet(out / "labels.parquet").filter(pl.col("role") == "chat_user")
+    rows = exchanges(out).join(labels, on="account_id")
+    shared = rows.group_by("ip").agg(pl.col("account_id").n_unique().alias("n")).filter(pl.col("n") > 1)
+    assert shared.height > 0
+    assert shared["n"].max() <= 10  # type: ignore[operator]

@@ -62,7 +62,7 @@ def counts_per_account(rng: Rng, accounts: int, total: float, spread: float) -> 
 def human_times(rng: Rng, account_of_row: I64, start_day: float, days: float, start_weekday: int) -> F64:
     """Seconds from the scenario start, diurnal and weekly, each account in its own time zone."""
     n = account_of_row.size
-    zone = (_stable_ints(account_of_row, 24) - 12).astype(np.float64)
+    zone = (stable_ints(account_of_row, 24) - 12).astype(np.float64)
     day_count = max(1, int(np.ceil(days)))
     weights = _WEEKDAY[(start_weekday + np.arange(day_count) + int(start_day)) % 7]
     day = rng.choice(day_count, size=n, p=weights / weights.sum()).astype(np.float64)
@@ -91,7 +91,7 @@ def burst_times(rng: Rng, account_of_row: I64, start_day: float, days: float) ->
     burst_of_row = rng.integers(0, bursts, n)
     key = account_of_row * bursts + burst_of_row
     burst_start = start_day * SECONDS_PER_DAY + (
-        _stable_ints(key, 10_000_000) / 10_000_000 * max(1.0, days - 0.5) * SECONDS_PER_DAY
+        stable_ints(key, 10_000_000) / 10_000_000 * max(1.0, days - 0.5) * SECONDS_PER_DAY
     )
     order = np.argsort(key, kind="stable")
     rank = np.empty(n, dtype=np.float64)
@@ -113,7 +113,8 @@ def shift_times(rng: Rng, account_of_row: I64, accounts: int, start_day: float, 
     return account_start[account_of_row] + rng.uniform(0, length, account_of_row.size), account_start
 
 
-def _stable_ints(values: I64, modulo: int) -> I64:
+def stable_ints(values: I64, modulo: int) -> I64:
+    """A stable pseudo-random integer in ``[0, modulo)`` for each value (no generator state)."""
     mixed = (values.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(17)
     return (mixed % np.uint64(modulo)).astype(np.int64)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +22,7 @@ import pyarrow as pa
 from distillguard.ingest.writer import ParquetTableWriter, write_parquet
 from distillguard.schema import MESSAGE, arrow_schema
 from distillguard.simulate import behaviour
+from distillguard.simulate.paraphrase import paraphrase, rewording
 from distillguard.simulate.scenario import Campaign, Persona, Scenario
 from distillguard.simulate.text import (
     APP_SYSTEM_PROMPTS,
@@ -186,17 +187,51 @@ def _models(group: Group, scenario: Scenario, rng: np.random.Generator, seconds:
     return names
 
 
+def _home_ips(group: Group, account: int) -> list[str]:
+    """An account's addresses: its own two, or its office's one when it works from a shared office."""
+    spec = group.spec
+    share = spec.office_share if isinstance(spec, Persona) else 0.0
+    if share > 0 and behaviour.stable_ints(np.array([account]), 1_000)[0] < share * 1_000:
+        return behaviour.ip_pool(f"{group.prefix}/office/{account // 10}", 1, residential=False)
+    return behaviour.ip_pool(f"{group.prefix}/{account}", 2, residential=True)
+
+
+def _evasion(
+    spec: Campaign,
+    group: Group,
+    source: TextSource,
+    rng: np.random.Generator,
+    *,
+    rows: np.ndarray,
+    texts: Texts,
+    seconds: np.ndarray,
+) -> tuple[Texts, np.ndarray]:
+    """Warm-up (benign use before the campaign) and per-account paraphrase."""
+    if spec.warmup_days > 0:
+        warm = rng.random(rows.size) < spec.warmup_share
+        texts = mix(texts, source.chat(rng, rows.size), warm)
+        begin = (spec.start_day - spec.warmup_days) * behaviour.SECONDS_PER_DAY
+        seconds = seconds.copy()
+        seconds[warm] = rng.uniform(begin, spec.start_day * behaviour.SECONDS_PER_DAY, int(warm.sum()))
+    if spec.paraphrase:
+        choices = {a: rewording(f"{group.prefix}-{a}") for a in np.unique(rows).tolist()}
+        prompts = [paraphrase(p, choices[a]) for p, a in zip(texts.prompts, rows.tolist(), strict=True)]
+        texts = replace(texts, prompts=prompts)
+    return texts, seconds
+
+
 def _messages(texts: Texts) -> pa.Array:
     roles: list[str] = []
     contents: list[str] = []
     offsets = [0]
-    for prompt, earlier, system in zip(texts.prompts, texts.earlier, texts.system, strict=True):
+    replies = texts.earlier_reply or [None] * len(texts.prompts)
+    for prompt, earlier, reply, system in zip(texts.prompts, texts.earlier, replies, texts.system, strict=True):
         if system is not None:
             roles.append("system")
             contents.append(system)
         if earlier is not None:
             roles += ["user", "assistant"]
-            contents += [earlier, "Sure. Here is what I found."]
+            contents += [earlier, reply or ""]
         roles.append("user")
         contents.append(prompt)
         offsets.append(len(roles))
@@ -215,6 +250,8 @@ def _exchange_batch(
     texts = _texts(group, source, rng, n)
     spec = group.spec
     campaign = isinstance(spec, Campaign)
+    if isinstance(spec, Campaign):
+        texts, seconds = _evasion(spec, group, source, rng, rows=rows, texts=texts, seconds=seconds)
     if campaign:
         assert isinstance(spec, Campaign)
         residential = spec.kind in ("hydra", "low_and_slow", "coercion")
@@ -226,8 +263,8 @@ def _exchange_batch(
         max_tokens = np.full(n, 8_192, dtype=np.int64)
         surface = "api" if spec.kind != "coercion" else "cloud:partner"
     else:
-        pools = {a: behaviour.ip_pool(f"{group.prefix}/{a}", 2, residential=True) for a in range(first, last)}
-        ips = [pools[a][k] for a, k in zip(rows.tolist(), rng.integers(0, 2, n).tolist(), strict=True)]
+        pools = {a: _home_ips(group, a) for a in range(first, last)}
+        ips = [pools[a][k % len(pools[a])] for a, k in zip(rows.tolist(), rng.integers(0, 2, n).tolist(), strict=True)]
         agents = [USER_AGENTS[(a * 7 + group.index) % len(USER_AGENTS)] for a in rows.tolist()]
         temperature = rng.choice([0.0, 0.2, 0.7, 1.0], n)
         max_tokens = rng.choice([256, 512, 1_024, 2_048, 4_096], n).astype(np.int64)
@@ -269,7 +306,8 @@ def _accounts(group: Group, scenario: Scenario, seed: int) -> pa.RecordBatch:
     spec = group.spec
     start = scenario.start
     if isinstance(spec, Campaign):
-        offsets_days = spec.start_day - rng.uniform(0.05, 3.0, n)  # new accounts, full volume from day one
+        # new accounts at full volume from day one (or from their warm-up)
+        offsets_days = spec.start_day - spec.warmup_days - rng.uniform(0.05, 3.0, n)
         if spec.kind == "hydra" and spec.replace_banned:
             _, first = behaviour.shift_times(rng, np.zeros(1, dtype=np.int64), spec.accounts, spec.start_day, spec.days)
             offsets_days = first / 86_400 - rng.uniform(0.01, 0.2, n)
@@ -287,7 +325,7 @@ def _accounts(group: Group, scenario: Scenario, seed: int) -> pa.RecordBatch:
         domains = [EMAIL_DOMAINS[i] for i in rng.integers(0, len(EMAIL_DOMAINS), n).tolist()]
         countries = [COUNTRIES[i] for i in rng.integers(0, len(COUNTRIES), n).tolist()]
         verified = rng.random(n) < 0.7
-        signup = [behaviour.ip_pool(f"{group.prefix}/{a}", 2, residential=True)[0] for a in range(n)]
+        signup = [_home_ips(group, a)[0] for a in range(n)]
     created = [start + timedelta(days=float(d)) for d in offsets_days]
     schema = arrow_schema("accounts")
     columns = {

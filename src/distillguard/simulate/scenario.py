@@ -47,6 +47,9 @@ class Persona(_Strict):
     daily_exchanges: float = Field(gt=0, le=1_000_000, description="Median exchanges per account per day.")
     tier: Tier = "payg"
     spread: float = Field(1.0, ge=0, le=3, description="Lognormal sigma of per-account volume (heavy tail).")
+    office_share: float = Field(
+        0.0, ge=0, le=1, description="Share of accounts working from shared offices (ten accounts to one IP)."
+    )
 
 
 class Campaign(_Strict):
@@ -66,6 +69,9 @@ class Campaign(_Strict):
     pivot_share: float = Field(0.0, ge=0, le=1, description="Share of traffic moved to the released model.")
     pivot_hours: float = Field(24, gt=0, description="How soon after the release the pivot happens.")
     replace_banned: bool = Field(False, description="Hydra: fresh accounts take over from retired ones.")
+    warmup_days: float = Field(0.0, ge=0, description="Benign use before start_day, to look established.")
+    warmup_share: float = Field(0.05, ge=0, lt=1, description="Share of the exchanges spent on the warm-up.")
+    paraphrase: bool = Field(False, description="Each account rewords the wrappers in its own way.")
 
 
 class Scenario(_Strict):
@@ -89,6 +95,10 @@ class Scenario(_Strict):
         for campaign in self.campaigns:
             if campaign.start_day + campaign.days > self.days + 1e-9:
                 raise ValueError(f"campaign {campaign.id!r} runs past the scenario's {self.days} days")
+            if campaign.warmup_days > campaign.start_day:
+                raise ValueError(
+                    f"campaign {campaign.id!r} warms up before the scenario starts (warmup_days > start_day)"
+                )
             if campaign.pivot_share > 0 and self.release is None:
                 raise ValueError(f"campaign {campaign.id!r} has pivot_share but the scenario has no [release]")
         return self

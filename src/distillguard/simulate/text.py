@@ -59,6 +59,7 @@ class Texts:
     sources: list[str]
     system: list[str | None]
     tools: list[list[str] | None]
+    earlier_reply: list[str | None] | None = None
 
 
 class TextSource:
@@ -88,6 +89,10 @@ class TextSource:
         self.judges = pools.judge_prompts
         self.code = [i.question for name in ("humaneval", "mbpp") for i in pools.items[name]]
 
+    def _answers(self, rng: Rng, n: int) -> list[str]:
+        """Real answers (GSM8K solutions, Arena-Hard GPT-4 answers) for response slots."""
+        return [self.qa_a[i] for i in self._pick(rng, n, len(self.qa_a))]
+
     def _pick(self, rng: Rng, n: int, size: int) -> list[int]:
         picks: list[int] = rng.integers(0, size, n).tolist()
         return picks
@@ -98,6 +103,7 @@ class TextSource:
         earlier_picks = self._pick(rng, n, len(self.user_texts))
         multi = (rng.random(n) < 0.33).tolist()
         answers = self._pick(rng, n, len(self.qa_a))
+        replies = self._answers(rng, n)
         return Texts(
             [self.user_texts[i] for i in picks],
             [self.user_texts[e] if m else None for e, m in zip(earlier_picks, multi, strict=True)],
@@ -105,6 +111,7 @@ class TextSource:
             [self.user_names[i] for i in picks],
             [None] * n,
             [None] * n,
+            [r if m else None for r, m in zip(replies, multi, strict=True)],
         )
 
     def templated(self, rng: Rng, n: int, templates: tuple[str, ...], source: str, system: str | None) -> Texts:
@@ -154,7 +161,7 @@ class TextSource:
         return Texts(
             [request for request, _ in requests],
             [None] * n,
-            ['{"tool_calls": [...]}'] * n,
+            [json.dumps({"name": json.loads(schema)[0]["name"], "arguments": {}}) for _, schema in requests],
             ["bfcl"] * n,
             ["You are an assistant that calls functions when needed."] * n,
             [[f["name"] for f in json.loads(schema)] for _, schema in requests],
@@ -201,7 +208,7 @@ class TextSource:
         return Texts(
             [wrappers.CENSORSHIP[w].format(q=self.censored[i]) for w, i in zip(which, picks, strict=True)],
             [None] * n,
-            ["I can offer a general overview of this topic."] * n,
+            self._answers(rng, n),
             ["deccp_censored"] * n,
             [None] * n,
             [None] * n,
@@ -214,7 +221,7 @@ class TextSource:
         return Texts(
             [wrappers.COERCION[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
             [None] * n,
-            ["Here is my answer."] * n,
+            self._answers(rng, n),
             [f"coercion+{self.instr_names[i]}" for i in picks],
             [None] * n,
             [None] * n,
@@ -239,7 +246,7 @@ class TextSource:
                 prompts.append(wrappers.CODING[w].format(q=self.code[c]))
                 sources.append("humaneval+mbpp")
                 tools.append(None)
-        return Texts(prompts, [None] * n, ["```python\n...\n```"] * n, sources, [None] * n, tools)
+        return Texts(prompts, [None] * n, self._answers(rng, n), sources, [None] * n, tools)
 
     def sweep(self, rng: Rng, n: int) -> Texts:
         """Instruction sets inside a fixed reference-answer wrapper."""
@@ -248,7 +255,7 @@ class TextSource:
         return Texts(
             [wrappers.SWEEP[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
             [None] * n,
-            ["A thorough answer."] * n,
+            self._answers(rng, n),
             [f"sweep+{self.instr_names[i]}" for i in picks],
             [None] * n,
             [None] * n,
@@ -280,13 +287,15 @@ class _Defaulting(dict[str, str]):
 def interleave(parts: list[Texts], which: np.ndarray) -> Texts:
     """Rows taken in turn from ``parts[which[i]]``, each part read in order."""
     cursors = [0] * len(parts)
-    fields: dict[str, list[object]] = {f: [] for f in ("prompts", "earlier", "responses", "sources", "system", "tools")}
+    names = ("prompts", "earlier", "responses", "sources", "system", "tools", "earlier_reply")
+    fields: dict[str, list[object]] = {f: [] for f in names}
     for m in which.tolist():
         part = parts[m]
         k = cursors[m]
         cursors[m] += 1
         for name, values in fields.items():
-            values.append(getattr(part, name)[k])
+            column = getattr(part, name)
+            values.append(None if column is None else column[k])
     return Texts(**fields)  # type: ignore[arg-type]
 
 
