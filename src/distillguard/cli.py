@@ -39,6 +39,17 @@ def _config_option(function: F) -> F:
     return option(function)
 
 
+def _corpora_option(function: F) -> F:
+    option = click.option(
+        "--corpora",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=Path("../shared/data/corpora"),
+        show_default=True,
+        help="The real-text corpora (shared/data/corpora beside the project).",
+    )
+    return option(function)
+
+
 def _settings(config_path: Path | None) -> Settings:
     try:
         return load_settings(config_path)
@@ -182,13 +193,7 @@ def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: st
 
 
 @main.command("train-signals")
-@click.option(
-    "--corpora",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("../shared/data/corpora"),
-    show_default=True,
-    help="The real-text corpora.",
-)
+@_corpora_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -200,7 +205,7 @@ def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: st
 def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
     """Rebuild the extraction model from real text and write its held-out evaluation."""
     try:
-        from distillguard.signals.training.run import train_and_evaluate  # noqa: PLC0415 (training needs sklearn fits)
+        from distillguard.signals.training.run import train_and_evaluate  # noqa: PLC0415 (loaded only when training)
 
         result = train_and_evaluate(corpora, out, report, seed)
     except DistillguardError as exc:
@@ -217,13 +222,7 @@ def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
 @click.option("--scenario", default=None, help="A built-in scenario (tiny, small, anthropic-2026) or a .toml path.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output directory.")
-@click.option(
-    "--corpora",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("../shared/data/corpora"),
-    show_default=True,
-    help="The real-text corpora that fill every text slot.",
-)
+@_corpora_option
 @click.option(
     "--describe",
     "describe_dir",
