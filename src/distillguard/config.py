@@ -26,6 +26,7 @@ from distillguard.errors import ConfigError
 from distillguard.schema import TIERS
 
 SCHEMA_VERSION = 1
+DEFAULT_BATCH_ROWS = 65_536
 
 
 class _Strict(BaseModel):
@@ -45,7 +46,7 @@ class LiteLLMSettings(_Strict):
 class IngestSettings(_Strict):
     """Reading and validating datasets."""
 
-    batch_rows: int = Field(65_536, ge=1_024, le=4_194_304, description="Rows per Arrow batch.")
+    batch_rows: int = Field(DEFAULT_BATCH_ROWS, ge=1_024, le=4_194_304, description="Rows per Arrow batch.")
     tiers: tuple[str, ...] = Field(TIERS, min_length=1, description="Account tiers accepted.")
     litellm: LiteLLMSettings = LiteLLMSettings()
 

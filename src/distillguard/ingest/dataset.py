@@ -16,6 +16,7 @@ from typing import Literal
 
 import pyarrow as pa
 
+from distillguard.config import DEFAULT_BATCH_ROWS
 from distillguard.errors import DatasetError
 from distillguard.ingest.candidates import Candidate
 from distillguard.ingest.checks import BatchValidator
@@ -26,7 +27,6 @@ from distillguard.schema import TABLES, TIERS, TableName
 
 Format = Literal["parquet", "jsonl"]
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst")
-DEFAULT_BATCH_ROWS = 65_536
 
 
 @dataclass(frozen=True)
