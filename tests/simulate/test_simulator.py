@@ -207,3 +207,12 @@ def test_some_chat_users_share_an_office(tiny: tuple[Scenario, Path]) -> None:
     shared = rows.group_by("ip").agg(pl.col("account_id").n_unique().alias("n")).filter(pl.col("n") > 1)
     assert shared.height > 0
     assert shared["n"].max() <= 10  # type: ignore[operator]
+
+
+def test_apps_call_from_server_blocks(tiny: tuple[Scenario, Path]) -> None:
+    _, out = tiny
+    labels = pl.read_parquet(out / "labels.parquet")
+    rows = exchanges(out).join(labels, on="account_id")
+    per_role = rows.group_by("role").agg(pl.col("ip").n_unique().alias("ips"), pl.col("account_id").n_unique())
+    apps = per_role.filter(pl.col("role") == "app").row(0, named=True)
+    assert apps["ips"] <= 2 * apps["account_id"]  # a few fixed server addresses, whatever the volume

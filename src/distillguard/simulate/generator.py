@@ -45,6 +45,7 @@ USER_AGENTS: Final = (
     "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
     "curl/8.5.0",
 )
+SERVER_PERSONAS: Final = frozenset({"app", "batch_pipeline", "aggregator"})
 COUNTRIES: Final = ("US", "GB", "DE", "FR", "IN", "BR", "JP", "CA", "AU", "NL", "KR", "SG")
 EMAIL_DOMAINS: Final = ("gmail.com", "outlook.com", "proton.me", "yahoo.com", "company.example", "uni.example.edu")
 
@@ -188,12 +189,16 @@ def _models(group: Group, scenario: Scenario, rng: np.random.Generator, seconds:
 
 
 def _home_ips(group: Group, account: int) -> list[str]:
-    """An account's addresses: its own two, or its office's one when it works from a shared office."""
+    """An account's addresses: its own two, or its office's one when it works from a shared office.
+
+    People connect from home (residential); apps, pipelines and aggregators from servers.
+    """
     spec = group.spec
     share = spec.office_share if isinstance(spec, Persona) else 0.0
     if share > 0 and behaviour.stable_ints(np.array([account]), 1_000)[0] < share * 1_000:
         return behaviour.ip_pool(f"{group.prefix}/office/{account // 10}", 1, residential=False)
-    return behaviour.ip_pool(f"{group.prefix}/{account}", 2, residential=True)
+    servers = isinstance(spec, Persona) and spec.kind in SERVER_PERSONAS
+    return behaviour.ip_pool(f"{group.prefix}/{account}", 2, residential=not servers)
 
 
 def _evasion(
