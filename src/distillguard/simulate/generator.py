@@ -229,8 +229,8 @@ def _messages(texts: Texts) -> pa.Array:
     roles: list[str] = []
     contents: list[str] = []
     offsets = [0]
-    replies = texts.earlier_reply or [None] * len(texts.prompts)
-    for prompt, earlier, reply, system in zip(texts.prompts, texts.earlier, replies, texts.system, strict=True):
+    rows = zip(texts.prompts, texts.earlier, texts.earlier_reply, texts.system, strict=True)
+    for prompt, earlier, reply, system in rows:
         if system is not None:
             roles.append("system")
             contents.append(system)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,15 +51,21 @@ RESEARCH_SUFFIXES = ("\nLet's think step by step.", "\nAnswer with the final num
 
 @dataclass(frozen=True)
 class Texts:
-    """Prompt, optional earlier user turn, response and source, one per row."""
+    """Prompt, response and source, one per row; the optional columns default to none for every row."""
 
     prompts: list[str]
-    earlier: list[str | None]
     responses: list[str]
     sources: list[str]
-    system: list[str | None]
-    tools: list[list[str] | None]
-    earlier_reply: list[str | None] | None = None
+    earlier: list[str | None] = field(default_factory=list)
+    system: list[str | None] = field(default_factory=list)
+    tools: list[list[str] | None] = field(default_factory=list)
+    earlier_reply: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.prompts)
+        for name in ("earlier", "system", "tools", "earlier_reply"):
+            if not getattr(self, name):
+                object.__setattr__(self, name, [None] * n)
 
 
 class TextSource:
@@ -106,12 +112,10 @@ class TextSource:
         replies = self._answers(rng, n)
         return Texts(
             [self.user_texts[i] for i in picks],
-            [self.user_texts[e] if m else None for e, m in zip(earlier_picks, multi, strict=True)],
             [self.qa_a[a] for a in answers],
             [self.user_names[i] for i in picks],
-            [None] * n,
-            [None] * n,
-            [r if m else None for r, m in zip(replies, multi, strict=True)],
+            earlier=[self.user_texts[e] if m else None for e, m in zip(earlier_picks, multi, strict=True)],
+            earlier_reply=[r if m else None for r, m in zip(replies, multi, strict=True)],
         )
 
     def templated(self, rng: Rng, n: int, templates: tuple[str, ...], source: str, system: str | None) -> Texts:
@@ -121,11 +125,9 @@ class TextSource:
         answers = self._pick(rng, n, len(self.qa_a))
         return Texts(
             [templates[w].format(q=self.user_texts[i][:600]) for w, i in zip(which, picks, strict=True)],
-            [None] * n,
             [self.qa_a[a][:400] for a in answers],
             [f"{source}+{self.user_names[i]}" for i in picks],
-            [system] * n,
-            [None] * n,
+            system=[system] * n,
         )
 
     def research(self, rng: Rng, n: int) -> Texts:
@@ -134,11 +136,8 @@ class TextSource:
         suffix = self._pick(rng, n, len(RESEARCH_SUFFIXES))
         return Texts(
             [self.item_q[i] + RESEARCH_SUFFIXES[s] for i, s in zip(picks, suffix, strict=True)],
-            [None] * n,
             [self.item_a[i] for i in picks],
             [self.item_names[i] for i in picks],
-            [None] * n,
-            [None] * n,
         )
 
     def student(self, rng: Rng, n: int) -> Texts:
@@ -147,11 +146,8 @@ class TextSource:
         which = self._pick(rng, n, len(STUDENT_TEMPLATES))
         return Texts(
             [STUDENT_TEMPLATES[w].format(q=self.item_q[i]) for w, i in zip(which, picks, strict=True)],
-            [None] * n,
             [self.item_a[i] for i in picks],
             [f"student+{self.item_names[i]}" for i in picks],
-            [None] * n,
-            [None] * n,
         )
 
     def tool_calls(self, rng: Rng, n: int) -> Texts:
@@ -160,11 +156,10 @@ class TextSource:
         requests = [self.tools[i] for i in picks]
         return Texts(
             [request for request, _ in requests],
-            [None] * n,
             [json.dumps({"name": json.loads(schema)[0]["name"], "arguments": {}}) for _, schema in requests],
             ["bfcl"] * n,
-            ["You are an assistant that calls functions when needed."] * n,
-            [[f["name"] for f in json.loads(schema)] for _, schema in requests],
+            system=["You are an assistant that calls functions when needed."] * n,
+            tools=[[f["name"] for f in json.loads(schema)] for _, schema in requests],
         )
 
     def wrapped_qa(self, rng: Rng, n: int, templates: tuple[str, ...], source: str) -> Texts:
@@ -177,11 +172,8 @@ class TextSource:
                 templates[w].format(q=self.qa_q[i], a=self.qa_a[i], b=self.qa_a[j])
                 for w, i, j in zip(which, picks, second, strict=True)
             ],
-            [None] * n,
             [self.qa_a[i] for i in picks],
             [f"{source}+{self.qa_names[i]}" for i in picks],
-            [None] * n,
-            [None] * n,
         )
 
     def rubric(self, rng: Rng, n: int) -> Texts:
@@ -194,11 +186,9 @@ class TextSource:
             prompts.append(self.judges[j]["prompt_template"].format_map(values))
         return Texts(
             prompts,
-            [None] * n,
             ["Rating: [[7]]" if k % 2 else "[[A]]" for k in range(n)],
             [f"mt_bench_judge+{self.qa_names[i]}" for i in picks],
-            [self.judges[j]["system_prompt"] for j in judges],
-            [None] * n,
+            system=[self.judges[j]["system_prompt"] for j in judges],
         )
 
     def censorship(self, rng: Rng, n: int) -> Texts:
@@ -207,11 +197,8 @@ class TextSource:
         which = self._pick(rng, n, len(wrappers.CENSORSHIP))
         return Texts(
             [wrappers.CENSORSHIP[w].format(q=self.censored[i]) for w, i in zip(which, picks, strict=True)],
-            [None] * n,
             self._answers(rng, n),
             ["deccp_censored"] * n,
-            [None] * n,
-            [None] * n,
         )
 
     def coercion(self, rng: Rng, n: int) -> Texts:
@@ -220,11 +207,8 @@ class TextSource:
         which = self._pick(rng, n, len(wrappers.COERCION))
         return Texts(
             [wrappers.COERCION[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
-            [None] * n,
             self._answers(rng, n),
             [f"coercion+{self.instr_names[i]}" for i in picks],
-            [None] * n,
-            [None] * n,
         )
 
     def agentic(self, rng: Rng, n: int) -> Texts:
@@ -246,7 +230,12 @@ class TextSource:
                 prompts.append(wrappers.CODING[w].format(q=self.code[c]))
                 sources.append("humaneval+mbpp")
                 tools.append(None)
-        return Texts(prompts, [None] * n, self._answers(rng, n), sources, [None] * n, tools)
+        return Texts(
+            prompts,
+            self._answers(rng, n),
+            sources,
+            tools=tools,
+        )
 
     def sweep(self, rng: Rng, n: int) -> Texts:
         """Instruction sets inside a fixed reference-answer wrapper."""
@@ -254,11 +243,8 @@ class TextSource:
         which = self._pick(rng, n, len(wrappers.SWEEP))
         return Texts(
             [wrappers.SWEEP[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
-            [None] * n,
             self._answers(rng, n),
             [f"sweep+{self.instr_names[i]}" for i in picks],
-            [None] * n,
-            [None] * n,
         )
 
     def every_trick(self, rng: Rng, n: int) -> Texts:
@@ -288,15 +274,14 @@ def interleave(parts: list[Texts], which: np.ndarray) -> Texts:
     """Rows taken in turn from ``parts[which[i]]``, each part read in order."""
     cursors = [0] * len(parts)
     names = ("prompts", "earlier", "responses", "sources", "system", "tools", "earlier_reply")
-    fields: dict[str, list[object]] = {f: [] for f in names}
+    columns: dict[str, list[object]] = {name: [] for name in names}
     for m in which.tolist():
         part = parts[m]
         k = cursors[m]
         cursors[m] += 1
-        for name, values in fields.items():
-            column = getattr(part, name)
-            values.append(None if column is None else column[k])
-    return Texts(**fields)  # type: ignore[arg-type]
+        for name, values in columns.items():
+            values.append(getattr(part, name)[k])
+    return Texts(**columns)  # type: ignore[arg-type]
 
 
 def mix(primary: Texts, benign: Texts, use_benign: np.ndarray) -> Texts:
