@@ -201,15 +201,19 @@ class TextSource:
             ["deccp_censored"] * n,
         )
 
+    def _wrapped_instructions(self, rng: Rng, n: int, templates: tuple[str, ...], label: str) -> Texts:
+        """Alpaca / self-instruct / WizardLM instructions inside one of ``templates``."""
+        picks = self._pick(rng, n, len(self.instr))
+        which = self._pick(rng, n, len(templates))
+        return Texts(
+            [templates[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
+            self._answers(rng, n),
+            [f"{label}+{self.instr_names[i]}" for i in picks],
+        )
+
     def coercion(self, rng: Rng, n: int) -> Texts:
         """Attempts to pull hidden reasoning out, in several languages."""
-        picks = self._pick(rng, n, len(self.instr))
-        which = self._pick(rng, n, len(wrappers.COERCION))
-        return Texts(
-            [wrappers.COERCION[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
-            self._answers(rng, n),
-            [f"coercion+{self.instr_names[i]}" for i in picks],
-        )
+        return self._wrapped_instructions(rng, n, wrappers.COERCION, "coercion")
 
     def agentic(self, rng: Rng, n: int) -> Texts:
         """Tool-use trajectories (BFCL requests and schemas) and coding with explanations."""
@@ -239,13 +243,7 @@ class TextSource:
 
     def sweep(self, rng: Rng, n: int) -> Texts:
         """Instruction sets inside a fixed reference-answer wrapper."""
-        picks = self._pick(rng, n, len(self.instr))
-        which = self._pick(rng, n, len(wrappers.SWEEP))
-        return Texts(
-            [wrappers.SWEEP[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
-            self._answers(rng, n),
-            [f"sweep+{self.instr_names[i]}" for i in picks],
-        )
+        return self._wrapped_instructions(rng, n, wrappers.SWEEP, "sweep")
 
     def every_trick(self, rng: Rng, n: int) -> Texts:
         """A technique sweep: each row a different kind of extraction."""
