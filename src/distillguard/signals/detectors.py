@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
+from distillguard.signals.featurize import featurize_prepared, preprocess
 from distillguard.signals.finding import Finding
 from distillguard.signals.template_key import skeletons_and_keys
 
@@ -50,14 +51,15 @@ def _sentence(family: str, score: float, grams: list[str]) -> str:
 def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> SignalBatch:
     """Score a column of prompts on every family, with templates and evidence."""
     model = model or builtin_model()
-    scores = model.score(texts)
+    prepared = [preprocess(t) for t in texts]  # once, for both the features and the skeletons
+    scores = model.score_features(featurize_prepared(prepared))
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
     for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
         family = model.families[column]
         grams = model.evidence(texts[row], family)
         evidence[row][family] = _sentence(family, float(scores[row, column]), grams)
-    skeletons, keys = skeletons_and_keys(texts)
+    skeletons, keys = skeletons_and_keys(prepared)
     return SignalBatch(model.families, scores, keys, skeletons, evidence)
 
 

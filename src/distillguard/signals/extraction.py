@@ -21,6 +21,7 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 from distillguard.errors import DistillguardError
 from distillguard.signals.featurize import N_FEATURES, columns_of, featurize, ngrams
@@ -51,19 +52,24 @@ class ExtractionModel:
     families: tuple[str, ...] = FAMILIES
     version: str = MODEL_VERSION
 
-    def logits(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Calibrated logits, ``(len(texts), families)``."""
-        if len(texts) == 0:
-            return np.zeros((0, len(self.families)), dtype=np.float32)
-        features = featurize(texts)
+    def logits_of(self, features: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+        """Calibrated logits of a feature matrix, ``(rows, families)``."""
         out: npt.NDArray[np.float32] = np.asarray(features @ self.weights, dtype=np.float32)
         return out + self.bias - self.offset
 
-    def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
-        logits = np.clip(self.logits(texts), -30.0, 30.0)
+    def logits(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Calibrated logits, ``(len(texts), families)``."""
+        return self.logits_of(featurize(texts))
+
+    def score_features(self, features: sparse.csr_matrix) -> npt.NDArray[np.float32]:
+        """Scores in [0, 1] of a feature matrix (see :func:`featurize_prepared`)."""
+        logits = np.clip(self.logits_of(features), -30.0, 30.0)
         result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return result
+
+    def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
+        return self.score_features(featurize(texts))
 
     def evidence(self, text: str, family: str) -> list[str]:
         """The n-grams of ``text`` that push ``family``'s score up most, strongest first."""

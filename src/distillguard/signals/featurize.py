@@ -30,10 +30,14 @@ def preprocess(text: str) -> str:
     return _CJK.sub(r" \g<0> ", text[:MAX_CHARS].lower())
 
 
+def _prepared(text: str) -> str:
+    return text  # callers pass text already through preprocess(), once
+
+
 _VECTORIZER: Final = HashingVectorizer(
     n_features=N_FEATURES,
     ngram_range=NGRAMS,
-    preprocessor=preprocess,
+    preprocessor=_prepared,
     token_pattern=_WORD_PATTERN,
     alternate_sign=False,
     norm="l2",
@@ -42,14 +46,21 @@ _VECTORIZER: Final = HashingVectorizer(
 _ANALYZE: Final = _VECTORIZER.build_analyzer()
 
 
+def featurize_prepared(prepared: Sequence[str]) -> sparse.csr_matrix:
+    """The hashed, normalised n-gram matrix of texts already through :func:`preprocess`."""
+    if len(prepared) == 0:
+        return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+    return _VECTORIZER.transform(prepared)
+
+
 def featurize(texts: Sequence[str]) -> sparse.csr_matrix:
     """The hashed, normalised n-gram matrix of ``texts`` (one row each)."""
-    return _VECTORIZER.transform(texts)
+    return featurize_prepared([preprocess(t) for t in texts])
 
 
 def ngrams(text: str) -> list[str]:
     """The n-grams of ``text`` as the featurizer sees them (for evidence)."""
-    result: list[str] = _ANALYZE(text)
+    result: list[str] = _ANALYZE(preprocess(text))
     return result
 
 

@@ -24,12 +24,17 @@ _WORD: Final = re.compile(r"(?u)\w+|[<>\[\]{}#?]")
 _NUMBER: Final = re.compile(r"^\d+$")
 
 
-def skeleton(text: str) -> str:
-    """The masked skeleton of ``text``."""
-    words = ["<n>" if _NUMBER.match(w) else w for w in _WORD.findall(preprocess(text))]
+def skeleton_of_prepared(prepared: str) -> str:
+    """The masked skeleton of a text already through :func:`preprocess`."""
+    words = ["<n>" if _NUMBER.match(w) else w for w in _WORD.findall(prepared)]
     if len(words) <= 2 * EDGE_WORDS:
         return " ".join(words)
     return " ".join(words[:EDGE_WORDS]) + " … " + " ".join(words[-EDGE_WORDS:])
+
+
+def skeleton(text: str) -> str:
+    """The masked skeleton of ``text``."""
+    return skeleton_of_prepared(preprocess(text))
 
 
 def key_of(skeleton_text: str) -> str:
@@ -42,7 +47,7 @@ def template_key(text: str) -> str:
     return key_of(skeleton(text))
 
 
-def skeletons_and_keys(texts: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Skeletons and their ids for a column of prompts, each skeleton computed once."""
-    skeletons = [skeleton(t) for t in texts]
+def skeletons_and_keys(prepared: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Skeletons and their ids for a column of prompts already through :func:`preprocess`."""
+    skeletons = [skeleton_of_prepared(p) for p in prepared]
     return skeletons, [key_of(s) for s in skeletons]
