@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,13 +13,17 @@ import orjson
 
 from distillguard import __version__
 from distillguard.config import Settings, load_settings
-from distillguard.errors import DistillguardError
+from distillguard.errors import ConfigError, DistillguardError
 from distillguard.ingest.candidates import Candidate
 from distillguard.ingest.dataset import Dataset, TableReader
 from distillguard.ingest.litellm import read_spend_logs
 from distillguard.ingest.openai_pairs import read_openai_pairs
 from distillguard.ingest.rejections import RejectionSink
 from distillguard.ingest.writer import ParquetTableWriter
+from distillguard.scan.evaluate import evaluate as evaluate_scan
+from distillguard.scan.evaluate import format_evaluation
+from distillguard.scan.run import ScanOptions
+from distillguard.scan.run import scan as run_scan
 from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
 
@@ -251,3 +256,92 @@ def simulate(scenario: str | None, seed: int, out: Path | None, corpora: Path, d
     exchanges = sum(g["exchanges"] for g in manifest["groups"])
     accounts = sum(g["accounts"] for g in manifest["groups"])
     click.echo(f"{spec.name} (seed {seed}): {accounts:,} accounts, {exchanges:,} exchanges written to {out}")
+
+
+def _reference_ids(path: Path) -> frozenset[str]:
+    """Account ids, one per line (blank lines and ``#`` comments ignored)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        _fail(ConfigError(f"{path}: cannot read the reference list ({exc})"))
+    ids = frozenset(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+    if not ids:
+        _fail(ConfigError(f"{path}: the reference list names no account"))
+    return ids
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Results directory.")
+@click.option("--target-fpr", type=float, default=None, help="Share of reference accounts allowed over the block line.")
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="File of trusted account ids, one per line (default: verified accounts older than 30 days).",
+)
+@click.option("--workers", type=int, default=None, help="Processes for the text classifiers (0: one per CPU).")
+@click.option("--no-redact", is_flag=True, help="Show the prompts themselves in report.html.")
+@click.option("--keep-work", is_flag=True, help="Keep the stage tables and the DuckDB file under OUT/.work.")
+@_config_option
+def scan(
+    *,
+    dataset: Path,
+    out: Path,
+    target_fpr: float | None,
+    reference: Path | None,
+    workers: int | None,
+    no_redact: bool,
+    keep_work: bool,
+    config_path: Path | None,
+) -> None:
+    """Find distillation campaigns in DATASET; write accounts.parquet, campaigns.json, report.html to OUT."""
+    settings = _settings(config_path)
+    fpr = settings.scan.target_fpr if target_fpr is None else target_fpr
+    if not 0 < fpr < 0.5:
+        _fail(ConfigError(f"--target-fpr {fpr}: must be above 0 and below 0.5"))
+    chosen = settings.scan.workers if workers is None else workers
+    options = ScanOptions(
+        target_fpr=fpr,
+        reference=_reference_ids(reference) if reference else None,
+        workers=chosen if chosen > 0 else (os.cpu_count() or 1),
+        memory_limit=settings.scan.memory_limit,
+        batch_rows=settings.ingest.batch_rows,
+        tiers=settings.ingest.tiers,
+        redact=settings.scan.redact and not no_redact,
+        keep_work=keep_work,
+    )
+    try:
+        summary = run_scan(dataset, out, options)
+    except DistillguardError as exc:
+        _fail(exc)
+    verdicts = summary["verdicts"]
+    click.echo(
+        f"{summary['exchanges_accepted']:,} exchanges ({summary['exchanges_rejected']:,} rejected), "
+        f"{summary['accounts']:,} accounts: {verdicts['block']:,} block, {verdicts['review']:,} review; "
+        f"{summary['campaigns']} campaigns; {summary['seconds']['total']} s"
+    )
+    click.echo(f"results in {out}: accounts.parquet, campaigns.json, report.html, rejected.jsonl, summary.json")
+
+
+@main.command()
+@click.argument("scan_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option(
+    "--labels",
+    "labels",
+    type=click.Path(path_type=Path, exists=True),
+    required=True,
+    help="A dataset with a labels table.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
+def evaluate(scan_dir: Path, labels: Path, as_json: bool) -> None:
+    """Score a scan's verdicts against labels: recall, false positives, exchanges covered, campaigns."""
+    try:
+        result = evaluate_scan(scan_dir, labels)
+    except DistillguardError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+        return
+    for line in format_evaluation(result):
+        click.echo(line)

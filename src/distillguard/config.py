@@ -12,6 +12,12 @@ allowed; a broken file never falls back to the defaults. Example::
 
     [ingest.litellm]
     account_field = "user"
+
+    [scan]
+    target_fpr = 0.001
+    workers = 0          # processes for the text classifiers; 0 = one per CPU
+    memory_limit = "4GB" # DuckDB's in-memory budget before it spills to disk
+    redact = true        # report.html shows templates, not prompts
 """
 
 from __future__ import annotations
@@ -51,11 +57,23 @@ class IngestSettings(_Strict):
     litellm: LiteLLMSettings = LiteLLMSettings()
 
 
+class ScanSettings(_Strict):
+    """The batch scan."""
+
+    target_fpr: float = Field(
+        0.001, gt=0, lt=0.5, description="Share of reference accounts allowed over the block line."
+    )
+    workers: int = Field(0, ge=0, le=256, description="Processes for the text classifiers; 0 means one per CPU.")
+    memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$", description="DuckDB memory budget.")
+    redact: bool = Field(True, description="Show prompt templates, not prompts, in report.html.")
+
+
 class Settings(_Strict):
     """The whole configuration."""
 
     schema_version: Literal[1] = 1
     ingest: IngestSettings = IngestSettings()
+    scan: ScanSettings = ScanSettings()
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -24,9 +24,26 @@ _WORD: Final = re.compile(r"(?u)\w+|[<>\[\]{}#?]")
 _NUMBER: Final = re.compile(r"^\d+$")
 
 
+_EDGE_CHARS: Final = 400  # a long text's ends are read from windows this wide, not the whole text
+
+
+def _masked(words: list[str]) -> list[str]:
+    return ["<n>" if _NUMBER.match(w) else w for w in words]
+
+
 def skeleton_of_prepared(prepared: str) -> str:
-    """The masked skeleton of a text already through :func:`preprocess`."""
-    words = ["<n>" if _NUMBER.match(w) else w for w in _WORD.findall(prepared)]
+    """The masked skeleton of a text already through :func:`preprocess`.
+
+    A long text is read only at its ends: a window cut can split at most the word at its
+    inner edge, so a window holding more than ``EDGE_WORDS`` words has its outer ones whole
+    (and the text then has more than ``2 * EDGE_WORDS`` words); otherwise all words are read.
+    """
+    if len(prepared) > 3 * _EDGE_CHARS:
+        head = _WORD.findall(prepared[:_EDGE_CHARS])
+        tail = _WORD.findall(prepared[-_EDGE_CHARS:])
+        if len(head) > EDGE_WORDS and len(tail) > EDGE_WORDS:
+            return " ".join(_masked(head[:EDGE_WORDS])) + " … " + " ".join(_masked(tail[-EDGE_WORDS:]))
+    words = _masked(_WORD.findall(prepared))
     if len(words) <= 2 * EDGE_WORDS:
         return " ".join(words)
     return " ".join(words[:EDGE_WORDS]) + " … " + " ".join(words[-EDGE_WORDS:])

@@ -1,0 +1,1 @@
+"""The batch scan: fingerprints, links, campaigns and calibrated verdicts (``distillguard scan``)."""

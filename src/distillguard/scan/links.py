@@ -1,0 +1,117 @@
+"""Links between accounts, as a bipartite graph of accounts and the indicators they share.
+
+An indicator is something two accounts should not have in common by chance:
+
+- ``pay:`` a payment fingerprint (from the accounts table);
+- ``ip:`` a client address seen in the account's sampled exchanges;
+- ``tpl:`` an extraction template (a prompt skeleton on which an extraction family fired)
+  that makes up a fifth or more of the account's sampled prompts;
+- ``sync:`` a lockstep group: accounts active in the same one-minute windows, found
+  SynchroTrap-style with MinHash signatures of each account's set of active windows and
+  locality-sensitive hashing (bands of ``ROWS_PER_BAND`` hashes), each account then
+  checked against its bucket's first member on the whole signature.
+
+Only indicators held by two accounts or more are kept; each edge carries the weight
+``1 / log(degree + 5)`` of its indicator (Fraudar's column weighting, so that an indicator
+shared by a huge crowd, a NAT or a popular template, counts for little). The pair
+explosion of a shared indicator never happens: the graph stays bipartite.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import duckdb
+
+HASHES: Final = 32
+ROWS_PER_BAND: Final = 4
+WINDOW_US: Final = 60_000_000
+MIN_WINDOWS: Final = 10  # fewer active minutes than this says nothing about synchrony
+SYNC_JACCARD: Final = 0.3
+SYNC_LIFT: Final = 2.0  # observed similarity over what independent accounts of those sizes would show
+TEMPLATE_SHARE: Final = 0.2
+MAX_INDICATOR_ACCOUNTS: Final = 50_000
+
+
+def _minhash_columns() -> str:
+    return ", ".join(f"min(hash(w, {i})) AS h{i}" for i in range(HASHES))
+
+
+def _band_rows() -> str:
+    bands = []
+    for band in range(HASHES // ROWS_PER_BAND):
+        cols = ", ".join(f"h{band * ROWS_PER_BAND + j}" for j in range(ROWS_PER_BAND))
+        bands.append(f"SELECT account_id, windows, {band} AS band, hash({cols}) AS bucket FROM signatures")
+    return "\nUNION ALL\n".join(bands)
+
+
+def _agreement(left: str, right: str) -> str:
+    agreeing = " + ".join(f"({left}.h{i} = {right}.h{i})::INTEGER" for i in range(HASHES))
+    return f"(({agreeing}) / {HASHES}.0)"
+
+
+def build_links(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``edges`` table (account_id, indicator, kind, weight) from the stage tables."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE signatures AS
+        SELECT account_id, count(*) AS windows, {_minhash_columns()}
+        FROM (SELECT DISTINCT account_id, ts // {WINDOW_US} AS w FROM stage)
+        GROUP BY account_id HAVING count(*) >= {MIN_WINDOWS}
+        """
+    )
+    span = con.execute(f"SELECT (max(ts) - min(ts)) // {WINDOW_US} + 1 FROM stage").fetchall()
+    total_windows = float(span[0][0]) if span and span[0][0] else 1.0
+    con.execute(f"CREATE OR REPLACE TABLE bands AS {_band_rows()}")
+    # Each bucket's first member is its anchor; an account joins the bucket's sync group when its
+    # signature agrees with the anchor's on enough hashes and well above what chance would give.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE sync_members AS
+        WITH buckets AS (
+            SELECT band, bucket, min(account_id) AS anchor FROM bands
+            GROUP BY band, bucket HAVING count(*) >= 2
+        ),
+        members AS (
+            SELECT b.account_id, k.band, k.bucket, k.anchor FROM bands b JOIN buckets k USING (band, bucket)
+        )
+        SELECT m.account_id, 'sync:' || m.band || ':' || m.bucket AS indicator,
+               {_agreement("s", "a")} AS similarity
+        FROM members m
+        JOIN signatures s ON s.account_id = m.account_id
+        JOIN signatures a ON a.account_id = m.anchor
+        WHERE m.account_id = m.anchor OR (
+            {_agreement("s", "a")} >= {SYNC_JACCARD}
+            AND {_agreement("s", "a")} >= {SYNC_LIFT} * (
+                (s.windows / {total_windows}) * (a.windows / {total_windows})
+                / ((s.windows / {total_windows}) + (a.windows / {total_windows})
+                   - (s.windows / {total_windows}) * (a.windows / {total_windows}))))
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE raw_edges AS
+        SELECT DISTINCT account_id, 'pay:' || payment_fingerprint AS indicator, 'payment' AS kind
+        FROM fingerprints WHERE payment_fingerprint IS NOT NULL
+        UNION ALL
+        SELECT DISTINCT account_id, 'ip:' || ip, 'ip' FROM stage WHERE sampled AND ip IS NOT NULL
+        UNION ALL
+        SELECT account_id, 'tpl:' || template, 'template' FROM (
+            SELECT account_id, template, count(*) AS uses, max(family) AS family,
+                   sum(count(*)) OVER (PARTITION BY account_id) AS account_uses
+            FROM stage WHERE sampled GROUP BY account_id, template)
+        WHERE family >= 0 AND uses >= 2 AND uses >= {TEMPLATE_SHARE} * account_uses
+        UNION ALL
+        SELECT account_id, indicator, 'sync' FROM sync_members
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE edges AS
+        WITH degree AS (SELECT indicator, count(*) AS accounts FROM raw_edges GROUP BY indicator)
+        SELECT e.account_id, e.indicator, e.kind, d.accounts AS indicator_accounts,
+               1.0 / ln(d.accounts + 5) AS weight
+        FROM raw_edges e JOIN degree d USING (indicator)
+        WHERE d.accounts BETWEEN 2 AND {MAX_INDICATOR_ACCOUNTS}
+        """
+    )

@@ -1,0 +1,159 @@
+"""``distillguard scan``: the whole batch pipeline, from a dataset to verdicts and campaigns.
+
+1. stage (:mod:`~distillguard.scan.stage`): one streaming pass; validation, the sample's
+   text classifiers, narrow stage rows as Parquet;
+2. fingerprints and links (:mod:`~distillguard.scan.fingerprints`, :mod:`~distillguard.scan.links`):
+   SQL over the stage, out of core in DuckDB;
+3. evidence, campaigns, calibration (:mod:`~distillguard.scan.evidence`,
+   :mod:`~distillguard.scan.campaigns`, :mod:`~distillguard.scan.calibrate`): one row per account;
+4. results: ``accounts.parquet``, ``campaigns.json``, ``report.html``, ``rejected.jsonl``,
+   ``fingerprints.parquet`` and ``summary.json`` (counts, thresholds, time per stage).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import polars as pl
+
+from distillguard.ingest.dataset import Dataset
+from distillguard.ingest.rejections import RejectionSink
+from distillguard.scan.calibrate import reference_mask, thresholds, tier_medians
+from distillguard.scan.campaigns import find_campaigns
+from distillguard.scan.evidence import score_accounts
+from distillguard.scan.fingerprints import build_fingerprints, connect
+from distillguard.scan.links import build_links
+from distillguard.scan.report import write_report
+from distillguard.scan.results import build_campaigns, write_accounts, write_campaigns
+from distillguard.scan.stage import stage
+from distillguard.schema import TIERS
+from distillguard.signals.extraction import builtin_model
+
+DEFAULT_TARGET_FPR = 0.001
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How a scan runs."""
+
+    target_fpr: float = DEFAULT_TARGET_FPR
+    reference: frozenset[str] | None = None
+    workers: int = 1
+    memory_limit: str = "4GB"
+    batch_rows: int = 65_536
+    tiers: tuple[str, ...] = TIERS
+    redact: bool = True
+    keep_work: bool = False
+
+
+@dataclass
+class _Clock:
+    started: float = field(default_factory=time.perf_counter)
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name] = round(now - self.started - sum(self.stages.values()), 2)
+
+
+def _account_results(
+    scored: pl.DataFrame, members: pl.DataFrame, campaign_reasons: pl.DataFrame
+) -> tuple[pl.DataFrame, np.ndarray]:
+    frame = scored.join(members, on="account_id", how="left").join(campaign_reasons, on="campaign_id", how="left")
+    frame = frame.with_columns(
+        (pl.col("points") + pl.col("bonus").fill_null(0.0)).alias("points"),
+        pl.when(pl.col("campaign_reason").is_not_null())
+        .then(pl.concat_list(pl.col("campaign_reason"), pl.col("reasons")))
+        .otherwise(pl.col("reasons"))
+        .alias("reasons"),
+    )
+    return frame, frame["points"].to_numpy()
+
+
+def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
+    """Scan ``dataset_path`` and write the results to ``out``; returns the summary."""
+    clock = _Clock()
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / ".work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    model = builtin_model()
+    with RejectionSink(out / "rejected.jsonl") as sink:
+        dataset = Dataset(dataset_path, sink, batch_rows=options.batch_rows, tiers=options.tiers)
+        staged = stage(dataset, work, model, workers=options.workers)
+        rejected = {f"{t}/{f or '-'}/{r}": n for (t, f, r), n in sorted(sink.counts.items())}
+    clock.lap("stage")
+    con = connect(work, options.memory_limit, threads=max(1, options.workers))
+    build_fingerprints(con, staged.stage_glob, staged.accounts_path)
+    fingerprints = con.sql("SELECT * FROM fingerprints ORDER BY account_id").pl()
+    clock.lap("fingerprints")
+    build_links(con)
+    edges = con.sql("SELECT account_id, indicator, kind, weight FROM edges").pl()
+    clock.lap("links")
+    reference = reference_mask(fingerprints, options.reference)
+    scored = score_accounts(fingerprints, tier_medians(fingerprints, reference))
+    groups = find_campaigns(scored.select("account_id", "points"), edges)
+    campaign_reasons = (
+        groups.edges.group_by("campaign_id")
+        .agg(pl.col("account_id").n_unique().alias("n"), pl.col("indicator").n_unique().alias("k"))
+        .select(
+            "campaign_id",
+            pl.format("member of campaign {}: {} accounts tied by {} shared indicators", "campaign_id", "n", "k").alias(
+                "campaign_reason"
+            ),
+        )
+    )
+    accounts, points = _account_results(scored, groups.members, campaign_reasons)
+    limits = thresholds(points, reference.to_numpy(), options.target_fpr)
+    accounts = accounts.with_columns(
+        limits.risk(pl.col("points")).alias("risk"), limits.verdict(pl.col("points")).alias("verdict")
+    )
+    # A group none of whose members reaches review is not reported as a campaign.
+    flagged = accounts.filter(pl.col("verdict") != "allow")["campaign_id"].drop_nulls().unique()
+    accounts = accounts.with_columns(
+        pl.when(pl.col("campaign_id").is_in(flagged.to_list())).then(pl.col("campaign_id")).alias("campaign_id")
+    )
+    clock.lap("scores")
+    write_accounts(accounts, out / "accounts.parquet")
+    fingerprints.join(
+        accounts.select("account_id", "points", "risk", "verdict", "campaign_id"), on="account_id"
+    ).write_parquet(out / "fingerprints.parquet")
+    campaigns = build_campaigns(
+        con,
+        accounts=accounts,
+        fingerprints=fingerprints,
+        edges=groups.edges,
+        strength=groups.strength,
+        thresholds=limits,
+        templates_path=staged.templates_path,
+    )
+    write_campaigns(campaigns, out / "campaigns.json")
+    verdicts = dict(accounts.group_by("verdict").agg(pl.len()).iter_rows())
+    summary: dict[str, Any] = {
+        "dataset": str(dataset_path),
+        "exchanges_read": staged.exchanges_in,
+        "exchanges_accepted": staged.exchanges_accepted,
+        "exchanges_rejected": staged.exchanges_in - staged.exchanges_accepted,
+        "rejected_by_reason": rejected,
+        "exchanges_sampled": staged.sampled,
+        "accounts": accounts.height,
+        "verdicts": {v: int(verdicts.get(v, 0)) for v in ("block", "review", "allow")},
+        "campaigns": len(campaigns),
+        "calibration": limits.as_dict() | {"reference": "listed" if options.reference is not None else "established"},
+    }
+    examples = pl.read_parquet(staged.examples_path)
+    con.close()
+    clock.lap("results")
+    write_report(out / "report.html", summary, accounts, campaigns, examples, redact=options.redact)
+    if not options.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    clock.lap("report")
+    summary["seconds"] = clock.stages | {"total": round(sum(clock.stages.values()), 2)}
+    (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    return summary

@@ -1,0 +1,326 @@
+"""The scan's parts on hand-made inputs: calibration, evidence, links, campaigns, evaluation, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from sklearn.metrics import adjusted_rand_score
+
+from distillguard.cli import main
+from distillguard.scan.calibrate import BLOCK_FLOOR, REVIEW_FLOOR, reference_mask, thresholds, tier_medians
+from distillguard.scan.campaigns import LINK_POINTS, find_campaigns
+from distillguard.scan.evaluate import evaluate
+from distillguard.scan.evidence import score_accounts
+from distillguard.scan.fingerprints import build_fingerprints, connect
+from distillguard.scan.links import build_links
+from distillguard.scan.rows import STAGE_SCHEMA
+from distillguard.schema import arrow_schema
+from distillguard.signals.extraction import FAMILIES
+from tests.conftest import exchange, write_jsonl
+
+MINUTE = 60_000_000
+START = 1_770_000_000_000_000
+
+
+def test_block_line_is_the_reference_quantile() -> None:
+    rng = np.random.default_rng(0)
+    points = rng.exponential(2.0, 100_000)
+    reference = np.ones(points.size, dtype=bool)
+    limits = thresholds(points, reference, 0.001)
+    assert limits.block == pytest.approx(np.quantile(points, 0.999), rel=0.01)
+    assert limits.reference_blocked <= 100
+    assert limits.review == pytest.approx(np.quantile(points, 0.99), rel=0.02)
+    assert limits.reference_reviewed <= 1_000
+
+
+def test_only_reference_accounts_set_the_line() -> None:
+    points = np.array([0.0] * 1_000 + [50.0] * 500)
+    reference = np.array([True] * 1_000 + [False] * 500)
+    limits = thresholds(points, reference, 0.001)
+    assert limits.block == BLOCK_FLOOR  # a clean reference: the floor, not the attackers' own level
+    assert limits.review == REVIEW_FLOOR
+    assert limits.reference_accounts == 1_000
+
+
+def test_risk_is_one_half_on_the_block_line() -> None:
+    limits = thresholds(np.zeros(10), np.ones(10, dtype=bool), 0.001)
+    frame = pl.DataFrame({"points": [0.0, limits.block, 3 * limits.block]})
+    risk = frame.select(limits.risk(pl.col("points"))).to_series().to_list()
+    verdict = frame.select(limits.verdict(pl.col("points"))).to_series().to_list()
+    assert risk[0] == 0.0
+    assert risk[1] == pytest.approx(0.5)
+    assert 0.5 < risk[2] < 1.0
+    assert verdict == ["allow", "block", "block"]
+
+
+def _fingerprint(**values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "account_id": "a",
+        "exchanges": 10,
+        "daily_exchanges": 1.0,
+        "first_days_daily": 1.0,
+        "days_from_signup": 300.0,
+        "tier": "free",
+        "verified": True,
+        "sampled": 10,
+        "fired": 0,
+        "ips": 2,
+        "subnets": 2,
+        "user_agents": 1,
+        "hours_of_day": 8,
+        "longest_idle_hours": 30.0,
+        "span_days": 10.0,
+        "temperatures": 3,
+        "max_tokens_values": 3,
+        "payment_accounts": 1,
+        "new_model_share": 0.0,
+        "exchanges_since_release": 0,
+        "hours_to_new_model": None,
+        "top_template_share": 0.1,
+        "created_at": None,
+    }
+    for family in FAMILIES:
+        row[f"fired_{family}"] = 0
+    row.update(values)
+    return row
+
+
+def test_evidence_adds_up_and_reasons_come_strongest_first() -> None:
+    rows = [
+        _fingerprint(account_id="quiet"),
+        _fingerprint(
+            account_id="campaign",
+            exchanges=900,
+            daily_exchanges=60.0,
+            first_days_daily=60.0,
+            days_from_signup=0.5,
+            tier="payg",
+            sampled=20,
+            fired=18,
+            fired_cot_elicitation=18,
+            ips=150,
+            subnets=140,
+            user_agents=4,
+            payment_accounts=9,
+            temperatures=1,
+            max_tokens_values=1,
+        ),
+        _fingerprint(account_id="heavy", daily_exchanges=80.0, first_days_daily=80.0),
+    ]
+    fingerprints = pl.DataFrame(rows, infer_schema_length=None)
+    medians = pl.DataFrame({"tier": ["free", "payg", None], "tier_median": [1.0, 5.0, 1.0]})
+    scored = score_accounts(fingerprints, medians).sort("account_id")
+    by_id = {r["account_id"]: r for r in scored.iter_rows(named=True)}
+    assert by_id["quiet"]["points"] == 0.0
+    assert by_id["quiet"]["reasons"] == []
+    assert by_id["heavy"]["points"] == pytest.approx(2.0)  # volume alone is capped below any verdict
+    assert by_id["heavy"]["reasons"][0].startswith("volume 80.0x the median free account")
+    campaign = by_id["campaign"]
+    assert campaign["points"] > 8
+    assert campaign["reasons"][0].startswith("extraction prompts: 90% of 20 sampled prompts, mostly cot_elicitation")
+    assert any("new account at full use from day one" in r for r in campaign["reasons"])
+    assert any("payment method shared with 8 other accounts" in r for r in campaign["reasons"])
+
+
+def test_reference_is_verified_and_established_unless_listed() -> None:
+    frame = pl.DataFrame(
+        {
+            "account_id": ["old", "new", "unverified"],
+            "verified": [True, True, False],
+            "days_from_signup": [200.0, 2.0, 400.0],
+            "created_at": [1, 2, 3],
+            "tier": ["free", "free", "free"],
+            "daily_exchanges": [1.0, 50.0, 3.0],
+        }
+    )
+    assert reference_mask(frame, None).to_list() == [True, False, False]
+    assert reference_mask(frame, frozenset({"new"})).to_list() == [False, True, False]
+    medians = tier_medians(frame, reference_mask(frame, None))
+    assert medians.filter(pl.col("tier") == "free")["tier_median"].to_list() == [1.0]
+
+
+def _edges(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=["account_id", "indicator", "kind"], orient="row")
+    degree = pl.col("account_id").n_unique().over("indicator")
+    return frame.with_columns((1.0 / (degree + 5).log()).alias("weight"))
+
+
+def test_campaigns_are_linked_suspicious_accounts() -> None:
+    scored = pl.DataFrame(
+        {
+            "account_id": ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "n1", "n2", "n3"],
+            "points": [6.0, 6.0, 5.0, 7.0, 6.0, 6.0, 6.0, 0.5, 0.0, 0.0],
+        }
+    )
+    edges = _edges(
+        [
+            *[(a, "pay:p1", "payment") for a in ("a1", "a2", "a3", "a4")],
+            *[(a, "ip:1.1.1.1", "ip") for a in ("a1", "a2", "a3")],
+            *[(a, "pay:p2", "payment") for a in ("b1", "b2", "b3")],
+            *[(a, "ip:2.2.2.2", "ip") for a in ("b1", "b2", "b3")],
+            ("n1", "ip:1.1.1.1", "ip"),  # a neighbour on a campaign's address, with no evidence of its own
+            ("n2", "ip:9.9.9.9", "ip"),
+            ("n3", "ip:9.9.9.9", "ip"),  # an office: shared address, no evidence
+        ]
+    )
+    groups = find_campaigns(scored, edges)
+    found = dict(groups.members.select("account_id", "campaign_id").iter_rows())
+    assert set(found) == {"a1", "a2", "a3", "a4", "b1", "b2", "b3"}
+    assert len({found[a] for a in ("a1", "a2", "a3", "a4")}) == 1
+    assert found["a1"] != found["b1"]
+    assert (groups.members["bonus"] > 0).all()
+    assert 0.0 < LINK_POINTS < 5.0
+
+
+def test_no_links_no_campaigns() -> None:
+    scored = pl.DataFrame({"account_id": ["a", "b"], "points": [9.0, 9.0]})
+    groups = find_campaigns(scored, _edges([("a", "ip:1", "ip"), ("b", "ip:2", "ip")]))
+    assert groups.members.height == 0
+
+
+def _stage(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    rows: list[dict[str, Any]] = []
+    ticks = np.sort(rng.choice(14 * 24 * 60, 300, replace=False))  # shared minutes of a lockstep group
+    for a in range(6):
+        chosen = ticks[rng.random(ticks.size) < 0.7]
+        rows.extend({"account_id": f"sync-{a}", "ts": START + int(t) * MINUTE + a * 1_000_000} for t in chosen)
+    for a in range(30):
+        chosen = rng.choice(14 * 24 * 60, 200, replace=False)
+        rows.extend({"account_id": f"solo-{a}", "ts": START + int(t) * MINUTE} for t in chosen)
+    frame = pl.DataFrame(rows).with_columns(
+        pl.lit("m").alias("model"),
+        pl.lit("203.0.113.9").alias("ip"),
+        pl.lit(True).alias("sampled"),
+    )
+    table = pa.Table.from_pylist(frame.to_dicts(), schema=STAGE_SCHEMA)
+    (tmp_path / "stage").mkdir()
+    pq.write_table(table, tmp_path / "stage" / "part-00000.parquet")
+    pq.write_table(arrow_schema("accounts").empty_table(), tmp_path / "accounts.parquet")
+    return tmp_path
+
+
+def test_lockstep_accounts_share_a_sync_indicator(tmp_path: Path) -> None:
+    work = _stage(tmp_path)
+    con = connect(work, "1GB", 1)
+    build_fingerprints(con, str(work / "stage" / "*.parquet"), work / "accounts.parquet")
+    build_links(con)
+    sync = con.sql("SELECT account_id, indicator FROM edges WHERE kind = 'sync'").pl()
+    assert set(sync["account_id"].to_list()) == {f"sync-{a}" for a in range(6)}
+    similarity = con.sql("SELECT min(similarity), max(similarity) FROM sync_members").fetchall()[0]
+    assert 0.0 <= similarity[0] <= similarity[1] <= 1.0
+    exact = con.sql(
+        """
+        WITH w AS (SELECT DISTINCT account_id, ts // 60000000 AS w FROM stage WHERE account_id IN ('sync-0', 'sync-1'))
+        SELECT count(*) FILTER (WHERE n = 2) / count(*) FROM (SELECT w, count(*) AS n FROM w GROUP BY w)
+        """
+    ).fetchall()[0][0]
+    estimate = con.sql(
+        "SELECT " + " + ".join(f"(a.h{i} = b.h{i})::INTEGER" for i in range(32)) + " FROM signatures a, signatures b "
+        "WHERE a.account_id = 'sync-0' AND b.account_id = 'sync-1'"
+    ).fetchall()[0][0]
+    assert estimate / 32 == pytest.approx(exact, abs=0.25)  # 32 MinHashes estimate the windows' Jaccard
+    ip = con.sql("SELECT count(DISTINCT account_id) FROM edges WHERE kind = 'ip'").fetchall()
+    assert ip[0][0] == 36  # everyone shares the one address; its weight is what keeps it weak
+    weight = con.sql("SELECT any_value(weight) FROM edges WHERE kind = 'ip'").fetchall()[0][0]
+    assert weight == pytest.approx(1 / np.log(36 + 5))
+
+
+def test_evaluate_counts_and_rand_index(tmp_path: Path) -> None:
+    scan_dir, data = tmp_path / "scan", tmp_path / "data"
+    scan_dir.mkdir()
+    data.mkdir()
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["a1", "a2", "b1", "b2", "l1", "l2", "l3", "l4"],
+            "risk": [0.9, 0.9, 0.8, 0.2, 0.1, 0.6, 0.3, 0.0],
+            "verdict": ["block", "block", "block", "allow", "allow", "block", "review", "allow"],
+            "campaign_id": ["x", "x", "y", None, None, None, None, None],
+            "reasons": [["r"]] * 8,
+        }
+    )
+    accounts.write_parquet(scan_dir / "accounts.parquet")
+    pl.DataFrame({"account_id": accounts["account_id"], "exchanges": [10, 10, 5, 5, 1, 1, 1, 1]}).write_parquet(
+        scan_dir / "fingerprints.parquet"
+    )
+    pl.DataFrame(
+        {
+            "account_id": accounts["account_id"],
+            "campaign_id": ["A", "A", "B", "B", None, None, None, None],
+            "role": ["c", "c", "c", "c", "app", "app", "chat_user", "chat_user"],
+        }
+    ).write_parquet(data / "labels.parquet")
+    result = evaluate(scan_dir, data)
+    assert result["attack_accounts_flagged"] == {"count": 3, "of": 4, "rate": 0.75}
+    assert result["legitimate_accounts_flagged"] == {"count": 1, "of": 4, "rate": 0.25}
+    assert result["precision"]["count"] == 3
+    assert result["attack_exchanges_in_flagged_accounts"] == {
+        "count": 25,
+        "of": 30,
+        "rate": pytest.approx(25 / 30, abs=1e-6),
+    }
+    assert result["with_review"]["legitimate_accounts"]["count"] == 2
+    assert result["legitimate_by_role"]["app"]["count"] == 1
+    assert result["campaign_recall"]["B"] == {"count": 1, "of": 2, "rate": 0.5}
+    expected = adjusted_rand_score(["A", "A", "B", "B"], ["x", "x", "y", "alone"])
+    assert result["campaign_ari"] == pytest.approx(expected, abs=1e-4)
+    assert 0.0 < result["campaign_ari"] < 1.0
+
+
+def test_scan_quarantines_bad_rows_and_counts_them(tmp_path: Path) -> None:
+    rows = [exchange(i, f"What is {i} plus {i}?", str(2 * i)) for i in range(40)]
+    rows[5]["timestamp"] = "yesterday"
+    del rows[9]["account_id"]
+    write_jsonl(tmp_path / "data" / "exchanges.jsonl", rows)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "data"), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "38 exchanges (2 rejected)" in result.output
+    rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
+    assert sorted((r["row"], r["field"]) for r in rejected) == [(6, "timestamp"), (10, "account_id")]
+    assert all(r["file"].endswith("exchanges.jsonl") and r["reason"] for r in rejected)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["exchanges_rejected"] == 2
+    assert summary["calibration"]["reference"] == "established"  # no accounts table: every account is reference
+    assert pl.read_parquet(out / "accounts.parquet").height == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target-fpr", "0.7"], "--target-fpr 0.7"),
+        (["--target-fpr", "0"], "--target-fpr 0"),
+    ],
+)
+def test_scan_refuses_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
+    write_jsonl(tmp_path / "data" / "exchanges.jsonl", [exchange(0, "hi", "hello")])
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "data"), "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_scan_without_exchanges_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    pq.write_table(arrow_schema("accounts").empty_table(), tmp_path / "data" / "accounts.parquet")
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "data"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "no `exchanges` table" in result.output
+
+
+def test_reference_list_must_name_accounts(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "data" / "exchanges.jsonl", [exchange(0, "hi", "hello")])
+    empty = tmp_path / "ref.txt"
+    empty.write_text("# nobody\n\n")
+    result = CliRunner().invoke(
+        main, ["scan", str(tmp_path / "data"), "--out", str(tmp_path / "o"), "--reference", str(empty)]
+    )
+    assert result.exit_code == 2
+    assert "names no account" in result.output
