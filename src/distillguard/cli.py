@@ -310,6 +310,7 @@ def scan(
         tiers=settings.ingest.tiers,
         redact=settings.scan.redact and not no_redact,
         keep_work=keep_work,
+        releases=settings.scan.releases,
     )
     try:
         summary = run_scan(dataset, out, options)

@@ -18,6 +18,9 @@ allowed; a broken file never falls back to the defaults. Example::
     workers = 0          # processes for the text classifiers; 0 = one per CPU
     memory_limit = "4GB" # DuckDB's in-memory budget before it spills to disk
     redact = true        # report.html shows templates, not prompts
+
+    [scan.releases]      # model release times, for the model-pivot indicator
+    "atlas-3" = 2026-01-23T00:00:00Z
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from distillguard.errors import ConfigError
 from distillguard.schema import TIERS
@@ -66,6 +69,11 @@ class ScanSettings(_Strict):
     workers: int = Field(0, ge=0, le=256, description="Processes for the text classifiers; 0 means one per CPU.")
     memory_limit: str = Field("4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB)$", description="DuckDB memory budget.")
     redact: bool = Field(True, description="Show prompt templates, not prompts, in report.html.")
+    releases: dict[str, AwareDatetime] = Field(
+        default_factory=dict,
+        description="Model release times, for the model-pivot indicator; without them a model's first "
+        "appearance in the log stands for its release.",
+    )
 
 
 class Settings(_Strict):

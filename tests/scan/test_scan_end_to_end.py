@@ -146,3 +146,27 @@ def test_summary_counts_and_times(scanned: Path) -> None:
     assert summary["calibration"]["reference"] == "established"
     assert summary["calibration"]["reference_blocked"] <= max(1, summary["calibration"]["reference_accounts"] // 1000)
     assert set(summary["seconds"]) >= {"stage", "fingerprints", "links", "scores", "results", "total"}
+
+
+def test_a_release_calendar_times_the_model_pivot(tiny: Path, scanned: Path, tmp_path: Path) -> None:
+    config = tmp_path / "scan.toml"
+    config.write_text('schema_version = 1\n[scan.releases]\n"atlas-3" = 2026-02-06T00:00:00Z\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["scan", str(tiny), "--out", str(out), "--workers", "1", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    pivots = [c["model_pivot"] for c in json.loads((out / "campaigns.json").read_text())["campaigns"]]
+    timed = [p for p in pivots if p and p["share_after_release"] >= 0.3]
+    assert len(timed) == 1  # the agentic campaign moves half its traffic a day after the release
+    assert timed[0]["released"] == "2026-02-06T00:00:00Z"
+    assert 23.0 <= timed[0]["hours_after_release"] <= 26.0
+    # without the calendar the model's first appearance stands for its release: the campaign is first
+    before = [c["model_pivot"] for c in json.loads((scanned / "campaigns.json").read_text())["campaigns"]]
+    assert min(p["hours_after_release"] for p in before if p and p["share_after_release"] >= 0.3) < 1.0
+
+
+def test_release_times_need_an_offset(tiny: Path, tmp_path: Path) -> None:
+    config = tmp_path / "scan.toml"
+    config.write_text('schema_version = 1\n[scan.releases]\n"atlas-3" = 2026-02-06T00:00:00\n')
+    result = CliRunner().invoke(main, ["scan", str(tiny), "--out", str(tmp_path / "o"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "scan.releases.atlas-3" in result.output

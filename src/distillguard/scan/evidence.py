@@ -90,6 +90,15 @@ def indicators() -> list[Indicator]:
             pl.format("{} client IP addresses in {} subnets", pl.col("ips"), pl.col("subnets")),
         ),
         Indicator(
+            "address_rotation",
+            pl.when((pl.col("ips") >= 10) & (pl.col("ips") >= 0.5 * pl.col("exchanges"))).then(0.75).otherwise(0.0),
+            pl.format(
+                "a fresh address for most requests ({} addresses for {} requests), as rotating proxies give",
+                pl.col("ips"),
+                pl.col("exchanges"),
+            ),
+        ),
+        Indicator(
             "user_agent_churn",
             pl.when(pl.col("user_agents") >= 3).then((0.25 * pl.col("user_agents")).clip(0.0, 1.0)).otherwise(0.0),
             pl.format("{} different user agents", pl.col("user_agents")),

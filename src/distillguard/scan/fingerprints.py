@@ -11,10 +11,13 @@ over Parquet, so the same queries run on a Spark SQL engine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
 import duckdb
+import polars as pl
 
 from distillguard.signals.extraction import FAMILIES
 
@@ -41,7 +44,44 @@ def _family_columns() -> str:
     return ",\n".join(f"count(*) FILTER (WHERE family = {i}) AS fired_{name}" for i, name in enumerate(FAMILIES))
 
 
-def build_fingerprints(con: duckdb.DuckDBPyConnection, stage_glob: str, accounts_path: Path) -> None:
+def _newest_model(con: duckdb.DuckDBPyConnection, releases: Mapping[str, datetime]) -> None:
+    """The ``newest_model`` table: the model released last within the log, with its release time.
+
+    Release times come from the provider's calendar where given; otherwise a model first seen a
+    day or more after the log starts counts as released when it was first seen (then the first
+    account to use it, possibly a campaign, shows 0 h after the release).
+    """
+    if releases:
+        frame = pl.DataFrame(
+            {"model": list(releases), "first_seen": [int(t.timestamp() * 1_000_000) for t in releases.values()]}
+        )
+        con.register("release_calendar", frame.to_arrow())
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE newest_model AS
+            SELECT model, first_seen FROM release_calendar
+            WHERE first_seen BETWEEN (SELECT min(ts) FROM stage) AND (SELECT max(ts) FROM stage)
+            ORDER BY first_seen DESC LIMIT 1
+            """
+        )
+        return
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE newest_model AS
+        WITH first AS (SELECT model, min(ts) AS first_seen FROM stage GROUP BY model)
+        SELECT model, first_seen FROM first
+        WHERE first_seen >= (SELECT min(ts) FROM stage) + {US_PER_DAY}
+        ORDER BY first_seen DESC LIMIT 1
+        """
+    )
+
+
+def build_fingerprints(
+    con: duckdb.DuckDBPyConnection,
+    stage_glob: str,
+    accounts_path: Path,
+    releases: Mapping[str, datetime] | None = None,
+) -> None:
     """Create the ``fingerprints`` table (one row per account) from the stage tables."""
     con.execute(f"CREATE OR REPLACE VIEW stage AS SELECT * FROM read_parquet({sql_text(stage_glob)})")
     con.execute(f"CREATE OR REPLACE VIEW account_info AS SELECT * FROM read_parquet({sql_text(accounts_path)})")
@@ -89,16 +129,7 @@ def build_fingerprints(con: duckdb.DuckDBPyConnection, stage_glob: str, accounts
         GROUP BY account_id
         """
     )
-    # The newest model: first seen a day or more after the log starts (a release during the period).
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE newest_model AS
-        WITH first AS (SELECT model, min(ts) AS first_seen FROM stage GROUP BY model)
-        SELECT model, first_seen FROM first
-        WHERE first_seen >= (SELECT min(ts) FROM stage) + {US_PER_DAY}
-        ORDER BY first_seen DESC LIMIT 1
-        """
-    )
+    _newest_model(con, releases or {})
     con.execute(
         f"""
         CREATE OR REPLACE TABLE model_pivot AS

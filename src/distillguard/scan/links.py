@@ -3,9 +3,12 @@
 An indicator is something two accounts should not have in common by chance:
 
 - ``pay:`` a payment fingerprint (from the accounts table);
-- ``ip:`` a client address seen in the account's sampled exchanges;
-- ``tpl:`` an extraction template (a prompt skeleton on which an extraction family fired)
-  that makes up a fifth or more of the account's sampled prompts;
+- ``ip:`` a client address the account used (at most ``IPS_PER_ACCOUNT`` per account, chosen by
+  a hash of the address, so that two accounts of a large rotating pool keep the same chance to
+  meet whatever their volume, and the graph stays bounded);
+- ``tpl:`` an extraction template: a prompt skeleton on which an extraction family fired,
+  seen twice or more and in a fifth or more of the account's sampled prompts (a trick the
+  account merely tried among many, as a sweep does, is no tie: public templates circulate);
 - ``sync:`` a lockstep group: accounts active in the same one-minute windows, found
   SynchroTrap-style with MinHash signatures of each account's set of active windows and
   locality-sensitive hashing (bands of ``ROWS_PER_BAND`` hashes), each account then
@@ -29,6 +32,7 @@ WINDOW_US: Final = 60_000_000
 MIN_WINDOWS: Final = 10  # fewer active minutes than this says nothing about synchrony
 SYNC_JACCARD: Final = 0.3
 SYNC_LIFT: Final = 2.0  # observed similarity over what independent accounts of those sizes would show
+IPS_PER_ACCOUNT: Final = 64
 TEMPLATE_SHARE: Final = 0.2
 MAX_INDICATOR_ACCOUNTS: Final = 50_000
 
@@ -94,7 +98,10 @@ def build_links(con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT account_id, 'pay:' || payment_fingerprint AS indicator, 'payment' AS kind
         FROM fingerprints WHERE payment_fingerprint IS NOT NULL
         UNION ALL
-        SELECT DISTINCT account_id, 'ip:' || ip, 'ip' FROM stage WHERE sampled AND ip IS NOT NULL
+        SELECT account_id, 'ip:' || ip, 'ip' FROM (
+            SELECT account_id, ip, row_number() OVER (PARTITION BY account_id ORDER BY hash(ip)) AS k
+            FROM (SELECT DISTINCT account_id, ip FROM stage WHERE ip IS NOT NULL))
+        WHERE k <= {IPS_PER_ACCOUNT}
         UNION ALL
         SELECT account_id, 'tpl:' || template, 'template' FROM (
             SELECT account_id, template, count(*) AS uses, max(family) AS family,

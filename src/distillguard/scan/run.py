@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,7 @@ class ScanOptions:
     tiers: tuple[str, ...] = TIERS
     redact: bool = True
     keep_work: bool = False
+    releases: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,7 +93,7 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
         rejected = {f"{t}/{f or '-'}/{r}": n for (t, f, r), n in sorted(sink.counts.items())}
     clock.lap("stage")
     con = connect(work, options.memory_limit, threads=max(1, options.workers))
-    build_fingerprints(con, staged.stage_glob, staged.accounts_path)
+    build_fingerprints(con, staged.stage_glob, staged.accounts_path, options.releases)
     fingerprints = con.sql("SELECT * FROM fingerprints ORDER BY account_id").pl()
     clock.lap("fingerprints")
     build_links(con)
