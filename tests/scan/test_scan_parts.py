@@ -324,3 +324,35 @@ def test_reference_list_must_name_accounts(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "names no account" in result.output
+
+
+def test_a_coordinated_model_move_is_a_shared_indicator(tmp_path: Path) -> None:
+    day, hour = 24 * 60 * MINUTE, 60 * MINUTE
+    release = START + 5 * day
+    rows: list[dict[str, Any]] = [
+        {"account_id": "early-adopter", "ts": release, "model": "new"},
+        *({"account_id": "early-adopter", "ts": START + i * hour, "model": "old"} for i in range(30)),
+    ]
+    for a in range(5):  # five accounts move half their traffic in the same hour, a day after the release
+        rows.extend({"account_id": f"mover-{a}", "ts": START + i * hour, "model": "old"} for i in range(100))
+        rows.extend(
+            {
+                "account_id": f"mover-{a}",
+                "ts": release + day + a * MINUTE + i * hour,
+                "model": "new" if i % 2 else "old",
+            }
+            for i in range(1, 60)
+        )
+    for a in range(5):  # five that drift slowly and only a little: no coordinated move
+        rows.extend({"account_id": f"drifter-{a}", "ts": START + i * hour, "model": "old"} for i in range(200))
+        rows.append({"account_id": f"drifter-{a}", "ts": release + (a + 3) * day, "model": "new"})
+    frame = pl.DataFrame(rows).with_columns(pl.lit(True).alias("sampled"))
+    (tmp_path / "stage").mkdir()
+    pq.write_table(pa.Table.from_pylist(frame.to_dicts(), schema=STAGE_SCHEMA), tmp_path / "stage" / "p.parquet")
+    pq.write_table(arrow_schema("accounts").empty_table(), tmp_path / "accounts.parquet")
+    con = connect(tmp_path, "1GB", 1)
+    build_fingerprints(con, str(tmp_path / "stage" / "*.parquet"), tmp_path / "accounts.parquet")
+    build_links(con)
+    pivots = con.sql("SELECT account_id, indicator FROM edges WHERE kind = 'pivot'").pl()
+    assert sorted(pivots["account_id"].to_list()) == [f"mover-{a}" for a in range(5)]
+    assert pivots["indicator"].unique().to_list() == ["pivot:25"]  # first used 25 h after the release

@@ -136,6 +136,7 @@ def build_fingerprints(
         SELECT s.account_id,
                avg((s.model = n.model)::INTEGER) AS new_model_share,
                count(*) AS exchanges_since_release,
+               min(s.ts) FILTER (WHERE s.model = n.model) AS first_new_ts,
                (min(s.ts) FILTER (WHERE s.model = n.model) - any_value(n.first_seen)) / {US_PER_HOUR}
                    AS hours_to_new_model
         FROM stage s JOIN newest_model n ON s.ts >= n.first_seen

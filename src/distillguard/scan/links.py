@@ -14,6 +14,9 @@ An indicator is something two accounts should not have in common by chance:
   locality-sensitive hashing (bands of ``ROWS_PER_BAND`` hashes), each account then
   checked against its bucket's first member on the whole signature.
 
+- ``pivot:`` a coordinated move to a new model: the hour after its release in which an account
+  that moved 30% or more of 20+ exchanges to it first used it.
+
 Only indicators held by two accounts or more are kept; each edge carries the weight
 ``1 / log(degree + 5)`` of its indicator (Fraudar's column weighting, so that an indicator
 shared by a huge crowd, a NAT or a popular template, counts for little). The pair
@@ -33,6 +36,9 @@ MIN_WINDOWS: Final = 10  # fewer active minutes than this says nothing about syn
 SYNC_JACCARD: Final = 0.3
 SYNC_LIFT: Final = 2.0  # observed similarity over what independent accounts of those sizes would show
 IPS_PER_ACCOUNT: Final = 64
+PIVOT_WINDOW_US: Final = 3_600_000_000
+PIVOT_SHARE: Final = 0.3
+PIVOT_MIN_EXCHANGES: Final = 20
 TEMPLATE_SHARE: Final = 0.2
 MAX_INDICATOR_ACCOUNTS: Final = 50_000
 
@@ -110,6 +116,10 @@ def build_links(con: duckdb.DuckDBPyConnection) -> None:
         WHERE family >= 0 AND uses >= 2 AND uses >= {TEMPLATE_SHARE} * account_uses
         UNION ALL
         SELECT account_id, indicator, 'sync' FROM sync_members
+        UNION ALL
+        SELECT account_id, 'pivot:' || ((first_new_ts - n.first_seen) // {PIVOT_WINDOW_US}), 'pivot'
+        FROM model_pivot p, newest_model n
+        WHERE p.new_model_share >= {PIVOT_SHARE} AND p.exchanges_since_release >= {PIVOT_MIN_EXCHANGES}
         """
     )
     con.execute(

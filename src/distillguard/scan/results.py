@@ -98,6 +98,7 @@ def _summary(campaign: dict[str, Any], links: dict[str, int]) -> str:
             ("ip", "client addresses"),
             ("template", "extraction templates"),
             ("sync", "lockstep timing groups"),
+            ("pivot", "hours of a coordinated move to a new model"),
         )
         if links.get(kind)
     ]
