@@ -3,9 +3,10 @@
 Campaigns come ranked by confidence, each with its summary, the evidence that ties it
 together, a daily timeline, the capability mix, the model pivot, its accounts with their
 strongest reasons, and example prompts. Prompts are redacted by default: the report then
-shows each example's template skeleton (the fixed ends of the prompt, its middle masked)
-and the classifier's evidence, never the user's text; ``--no-redact`` shows the prompt's
-first characters. Flagged accounts outside any campaign follow.
+shows each example's template skeleton (the six words at each end of the prompt, the middle
+masked, numbers masked) and the classifier's evidence; a prompt of twelve words or fewer is
+withheld whole, since its skeleton would be the prompt itself. ``--no-redact`` shows the
+prompt's first characters. Flagged accounts outside any campaign follow.
 """
 
 from __future__ import annotations
@@ -103,12 +104,17 @@ def _account_rows(frame: pl.DataFrame) -> list[list[str]]:
     ]
 
 
+def _redacted(skeleton: str) -> str:
+    """A long prompt's skeleton (fixed ends, middle masked); a short prompt is its skeleton whole, so it is withheld."""
+    return skeleton if " … " in skeleton else f"(short prompt of {len(skeleton.split())} words withheld)"
+
+
 def _examples(examples: pl.DataFrame, redact: bool) -> str:
     if examples.height == 0:
         return '<p class="muted">No sampled prompt of these accounts fired a classifier.</p>'
     items = []
     for r in examples.iter_rows(named=True):
-        text = r["skeleton"] if redact else r["prompt"]
+        text = _redacted(r["skeleton"]) if redact else r["prompt"]
         items.append(
             f"<li><b>{_e(r['family'])}</b> ({r['score']:.2f}) <code>{_e(text)}</code>"
             + (f'<br><span class="muted">{_e(r["evidence"])}</span>' if r["evidence"] else "")

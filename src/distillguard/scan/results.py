@@ -110,7 +110,8 @@ def _summary(campaign: dict[str, Any], links: dict[str, int]) -> str:
             f"They moved {100 * pivot['share_after_release']:.0f}% of their traffic to {pivot['model']}, "
             f"first used {pivot['hours_after_release']} h after its release."
         )
-    parts.append(f"Verdicts: {campaign['verdicts']}.")
+    verdicts = ", ".join(f"{n:,} {v}" for v, n in sorted(campaign["verdicts"].items()))
+    parts.append(f"Verdicts: {verdicts}.")
     return " ".join(parts)
 
 
