@@ -346,3 +346,37 @@ def evaluate(scan_dir: Path, labels: Path, as_json: bool) -> None:
         return
     for line in format_evaluation(result):
         click.echo(line)
+
+
+@main.command()
+@click.option("--upstream", default=None, help="Base URL of the OpenAI-compatible model server (overrides the config).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Gateway config (TOML): keys, state, policy, tiers, event log.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option(
+    "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
+)
+def serve(upstream: str | None, config_path: Path | None, host: str, port: int, log_level: str) -> None:
+    """Run the gateway: an OpenAI-compatible proxy that enforces the policy in front of UPSTREAM."""
+    import uvicorn  # noqa: PLC0415 (the server's imports stay out of the other commands)
+
+    from distillguard.gateway.app import create_app  # noqa: PLC0415
+    from distillguard.gateway.settings import load_gateway_settings  # noqa: PLC0415
+
+    try:
+        settings = load_gateway_settings(config_path)
+        if upstream is not None:
+            settings = settings.model_copy(update={"upstream": upstream})
+        app = create_app(settings)
+    except DistillguardError as exc:
+        _fail(exc)
+    click.echo(
+        f"distillguard gateway on http://{host}:{port} -> {settings.upstream} (state {settings.state})", err=True
+    )
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=30)

@@ -1,0 +1,77 @@
+"""One request's decision: the last scan's verdict, the account's online evidence, the policy's action.
+
+The verdict is the stronger of two: what the last ``scan`` said of the account (campaign
+members and other flagged accounts, pushed as ``accounts.parquet``) and what the account's
+recent requests say on their own (a high, sustained share of one extraction family; with
+template reuse as well, a block). The action is the policy's for the account's tier and that
+verdict. Every decision carries readable reasons, strongest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from distillguard.gateway.decisions import ScanDecision
+from distillguard.gateway.settings import Action, GatewaySettings, Verdict
+from distillguard.gateway.state import OnlineView
+
+RANK: Final[dict[Verdict, int]] = {"allow": 0, "review": 1, "block": 2}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gateway does with one request, and why."""
+
+    verdict: Verdict
+    action: Action
+    reasons: tuple[str, ...]
+    campaign_id: str | None = None
+
+
+def online_verdict(view: OnlineView, families: tuple[str, ...], settings: GatewaySettings) -> tuple[Verdict, str]:
+    """The verdict of the account's recent requests alone, with its reason ('' for allow)."""
+    online = settings.online
+    if view.requests < online.min_requests or not view.families:
+        return "allow", ""
+    top = max(range(len(view.families)), key=view.share)
+    share = view.share(top)
+    reuse = view.reuse_share
+    described = (
+        f"{share:.0%} of the account's last ~{view.requests:.0f} requests (decayed) are {families[top]}, "
+        f"{reuse:.0%} reuse one of its templates"
+    )
+    if share >= online.block_share and reuse >= online.block_template_share:
+        return "block", described
+    if share >= online.review_share:
+        return "review", described
+    return "allow", ""
+
+
+def decide(
+    tier: str,
+    scan: ScanDecision | None,
+    view: OnlineView,
+    *,
+    families: tuple[str, ...],
+    fired: tuple[str, ...],
+    settings: GatewaySettings,
+) -> Decision:
+    """The decision for one request of an account of ``tier``."""
+    reasons: list[str] = []
+    verdict: Verdict = "allow"
+    campaign = None
+    if scan is not None and scan.verdict != "allow":
+        verdict = scan.verdict
+        campaign = scan.campaign_id
+        head = f"last scan: {scan.verdict}" + (f" (campaign {scan.campaign_id})" if scan.campaign_id else "")
+        reasons.append(head)
+        reasons.extend(scan.reasons)
+    live, why = online_verdict(view, families, settings)
+    if live != "allow":
+        reasons.insert(0 if RANK[live] > RANK[verdict] else len(reasons), f"online {live}: {why}")
+        if RANK[live] > RANK[verdict]:
+            verdict = live
+    if fired:
+        reasons.append("this prompt: " + ", ".join(fired))
+    return Decision(verdict, settings.policy.action(tier, verdict), tuple(reasons), campaign)

@@ -1,0 +1,326 @@
+"""Per-account online state: rate and token budgets, and decayed extraction evidence.
+
+Two stores with one behaviour:
+
+- :class:`MemoryState` (``memory://``): in the process, for one gateway.
+- :class:`RedisState` (``redis://host:port/db``): shared by every replica. Each update is one
+  Lua script run atomically on the server with the server's clock, so two replicas never
+  both spend the last request of a budget, and a limit is never multiplied by the number of
+  replicas.
+
+Budgets are token buckets, refilled continuously at the tier's per-minute rate up to one
+minute's worth. A request takes ``cost`` from the request bucket; tokens are spent after the
+response (the usage is known only then), so the token bucket may go below zero and then holds
+back the account's next requests until it refills. A throttled account pays ``1 / factor``
+per request and per token, which is the tier's limits times the factor.
+
+Evidence decays with a half-life: ``requests`` is the decayed count of recent requests, each
+family's value the decayed count of requests where that family fired, ``reused`` the decayed
+count of requests whose template the account had already used.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+#: Template keys remembered per account before the oldest are forgotten.
+TEMPLATES_PER_ACCOUNT = 4096
+#: Buckets hold one minute of budget.
+WINDOW_S = 60.0
+
+
+class StateUnavailableError(Exception):
+    """The state store cannot be reached; the gateway applies its fail-open or fail-closed policy."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Whether a request may go ahead, and if not, in how many seconds it may."""
+
+    allowed: bool
+    retry_after_s: float
+    limit: str = ""  # "requests" or "tokens" when refused
+
+
+@dataclass(frozen=True)
+class OnlineView:
+    """An account's decayed evidence after the current request was counted."""
+
+    requests: float = 0.0
+    families: tuple[float, ...] = field(default_factory=tuple)
+    reused: float = 0.0
+
+    def share(self, index: int) -> float:
+        """Share of recent requests where family ``index`` fired."""
+        return self.families[index] / self.requests if self.requests > 0 else 0.0
+
+    @property
+    def reuse_share(self) -> float:
+        """Share of recent requests that reused one of the account's templates."""
+        return self.reused / self.requests if self.requests > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Per-minute limits and the cost multiplier of one request."""
+
+    requests_per_minute: int
+    tokens_per_minute: int
+    cost: float = 1.0
+
+
+class StateStore(Protocol):
+    """What the gateway needs of a state store."""
+
+    url: str
+
+    async def admit(self, account: str, budget: Budget) -> Admission:
+        """Take one request from the account's budget, or say how long to wait."""
+        ...
+
+    async def spend_tokens(self, account: str, budget: Budget, tokens: int) -> None:
+        """Spend ``tokens`` (times the budget's cost) from the account's token bucket."""
+        ...
+
+    async def observe(self, account: str, fired: Sequence[bool], template: str, half_life_s: float) -> OnlineView:
+        """Count one request's evidence and return the account's decayed view."""
+        ...
+
+    async def ping(self) -> bool:
+        """Whether the store answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def _refill(level: float, capacity: float, rate_per_s: float, elapsed_s: float) -> float:
+    return min(capacity, level + max(0.0, elapsed_s) * rate_per_s)
+
+
+@dataclass
+class _Account:
+    requests: float
+    tokens: float
+    budget_at: float
+    seen: float = 0.0
+    evidence_at: float = 0.0
+    families: list[float] = field(default_factory=list)
+    reused: float = 0.0
+    templates: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+
+class MemoryState:
+    """State in this process (one gateway). Every method runs without awaiting, so each is atomic."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.url = "memory://"
+        self._clock = clock
+        self._accounts: dict[str, _Account] = {}
+
+    def _account(self, account: str, budget: Budget, now: float) -> _Account:
+        state = self._accounts.get(account)
+        if state is None:
+            state = _Account(float(budget.requests_per_minute), float(budget.tokens_per_minute), now)
+            self._accounts[account] = state
+        elapsed = now - state.budget_at
+        state.requests = _refill(
+            state.requests, budget.requests_per_minute, budget.requests_per_minute / WINDOW_S, elapsed
+        )
+        state.tokens = _refill(state.tokens, budget.tokens_per_minute, budget.tokens_per_minute / WINDOW_S, elapsed)
+        state.budget_at = now
+        return state
+
+    async def admit(self, account: str, budget: Budget) -> Admission:
+        """Take one request from the account's budget, or say how long to wait."""
+        now = self._clock()
+        state = self._account(account, budget, now)
+        if state.tokens <= 0:
+            return Admission(False, (1 - state.tokens) / (budget.tokens_per_minute / WINDOW_S), "tokens")
+        if state.requests < budget.cost:
+            return Admission(
+                False, (budget.cost - state.requests) / (budget.requests_per_minute / WINDOW_S), "requests"
+            )
+        state.requests -= budget.cost
+        return Admission(True, 0.0)
+
+    async def spend_tokens(self, account: str, budget: Budget, tokens: int) -> None:
+        """Spend ``tokens`` (times the budget's cost) from the account's token bucket."""
+        state = self._account(account, budget, self._clock())
+        state.tokens -= tokens * budget.cost
+
+    async def observe(self, account: str, fired: Sequence[bool], template: str, half_life_s: float) -> OnlineView:
+        """Count one request's evidence and return the account's decayed view."""
+        now = self._clock()
+        state = self._accounts.get(account)
+        if state is None:
+            state = _Account(0.0, 0.0, now, evidence_at=now)
+            state.requests = state.tokens = math.inf  # refilled to capacity on first admit
+            self._accounts[account] = state
+        decay = 2.0 ** (-max(0.0, now - state.evidence_at) / half_life_s) if state.seen else 0.0
+        if len(state.families) != len(fired):
+            state.families = [0.0] * len(fired)
+        state.seen = state.seen * decay + 1.0
+        state.families = [v * decay + (1.0 if f else 0.0) for v, f in zip(state.families, fired, strict=True)]
+        reused = template in state.templates
+        state.reused = state.reused * decay + (1.0 if reused else 0.0)
+        state.templates[template] = None
+        state.templates.move_to_end(template)
+        if len(state.templates) > TEMPLATES_PER_ACCOUNT:
+            state.templates.popitem(last=False)
+        state.evidence_at = now
+        return OnlineView(state.seen, tuple(state.families), state.reused)
+
+    async def ping(self) -> bool:
+        """Whether the store answers."""
+        return True
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+# KEYS[1] budget hash. ARGV: rpm, tpm, cost. Returns {allowed, retry_after_s, limit}.
+_ADMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local rpm, tpm, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local h = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
+local r, tok, at = tonumber(h[1]) or rpm, tonumber(h[2]) or tpm, tonumber(h[3]) or now
+local dt = math.max(0, now - at)
+r = math.min(rpm, r + dt * rpm / 60)
+tok = math.min(tpm, tok + dt * tpm / 60)
+local allowed, wait, limit = 1, 0, ''
+if tok <= 0 then
+  allowed, wait, limit = 0, (1 - tok) / (tpm / 60), 'tokens'
+elseif r < cost then
+  allowed, wait, limit = 0, (cost - r) / (rpm / 60), 'requests'
+else
+  r = r - cost
+end
+redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tok), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+return {allowed, tostring(wait), limit}
+"""
+
+# KEYS[1] budget hash. ARGV: rpm, tpm, tokens times cost.
+_SPEND = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local rpm, tpm, spent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local h = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
+local r, tok, at = tonumber(h[1]) or rpm, tonumber(h[2]) or tpm, tonumber(h[3]) or now
+local dt = math.max(0, now - at)
+r = math.min(rpm, r + dt * rpm / 60)
+tok = math.min(tpm, tok + dt * tpm / 60) - spent
+redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tok), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+return 1
+"""
+
+# KEYS[1] evidence hash, KEYS[2] template set (sorted by last use). ARGV: half-life s, template, limit, fired...
+# Returns {requests, reused, family...} as strings.
+_OBSERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local half_life, template, limit = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local n = #ARGV - 3
+local fields = {'at', 'n', 'reused'}
+for i = 1, n do fields[#fields + 1] = 'f' .. i end
+local h = redis.call('HMGET', KEYS[1], unpack(fields))
+local decay = 0
+if h[1] then decay = 2 ^ (-math.max(0, now - tonumber(h[1])) / half_life) end
+local seen = (tonumber(h[2]) or 0) * decay + 1
+local reused = (tonumber(h[3]) or 0) * decay
+if redis.call('ZSCORE', KEYS[2], template) then reused = reused + 1 end
+redis.call('ZADD', KEYS[2], now, template)
+local size = redis.call('ZCARD', KEYS[2])
+if size > limit then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, size - limit - 1) end
+local out = {tostring(seen), tostring(reused)}
+local update = {'at', tostring(now), 'n', tostring(seen), 'reused', tostring(reused)}
+for i = 1, n do
+  local v = (tonumber(h[3 + i]) or 0) * decay + tonumber(ARGV[3 + i])
+  out[#out + 1] = tostring(v)
+  update[#update + 1] = 'f' .. i
+  update[#update + 1] = tostring(v)
+end
+redis.call('HSET', KEYS[1], unpack(update))
+local ttl = math.ceil(half_life * 20)
+redis.call('EXPIRE', KEYS[1], ttl)
+redis.call('EXPIRE', KEYS[2], ttl)
+return out
+"""
+
+
+class RedisState:
+    """State in Redis, shared by every gateway replica; each update one atomic script."""
+
+    def __init__(self, url: str, *, prefix: str = "dg:", timeout_s: float = 0.25) -> None:
+        self.url = url
+        self.prefix = prefix
+        self._redis = aioredis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, health_check_interval=30
+        )
+        self._admit = self._redis.register_script(_ADMIT)
+        self._spend = self._redis.register_script(_SPEND)
+        self._observe = self._redis.register_script(_OBSERVE)
+
+    def _key(self, kind: str, account: str) -> str:
+        return f"{self.prefix}{kind}:{{{account}}}"  # one hash slot per account, for Redis Cluster
+
+    async def admit(self, account: str, budget: Budget) -> Admission:
+        """Take one request from the account's budget, or say how long to wait."""
+        try:
+            allowed, wait, limit = await self._admit(
+                keys=[self._key("b", account)], args=[budget.requests_per_minute, budget.tokens_per_minute, budget.cost]
+            )
+        except (RedisError, OSError) as exc:
+            raise StateUnavailableError(f"{self.url}: {exc}") from exc
+        return Admission(bool(int(allowed)), float(wait), limit.decode() if isinstance(limit, bytes) else str(limit))
+
+    async def spend_tokens(self, account: str, budget: Budget, tokens: int) -> None:
+        """Spend ``tokens`` (times the budget's cost) from the account's token bucket."""
+        try:
+            await self._spend(
+                keys=[self._key("b", account)],
+                args=[budget.requests_per_minute, budget.tokens_per_minute, tokens * budget.cost],
+            )
+        except (RedisError, OSError) as exc:
+            raise StateUnavailableError(f"{self.url}: {exc}") from exc
+
+    async def observe(self, account: str, fired: Sequence[bool], template: str, half_life_s: float) -> OnlineView:
+        """Count one request's evidence and return the account's decayed view."""
+        args: list[str | int | float] = [half_life_s, template, TEMPLATES_PER_ACCOUNT]
+        args.extend(1 if f else 0 for f in fired)
+        try:
+            out = await self._observe(keys=[self._key("e", account), self._key("t", account)], args=args)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailableError(f"{self.url}: {exc}") from exc
+        values = [float(v) for v in out]
+        return OnlineView(values[0], tuple(values[2:]), values[1])
+
+    async def ping(self) -> bool:
+        """Whether the store answers."""
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self._redis.aclose()
+
+
+def open_state(url: str) -> StateStore:
+    """The store a ``state`` URL names."""
+    if url == "memory://":
+        return MemoryState()
+    return RedisState(url)
