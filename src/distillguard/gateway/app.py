@@ -101,7 +101,7 @@ class Gateway:
         self.upstream = _upstream_base(settings.upstream)
         self.keys = KeyRing(settings.keys_file, settings.keys_database)
         self.decisions = DecisionTable(settings.decisions)
-        self.state = state if state is not None else open_state(settings.state)
+        self.state = state if state is not None else open_state(settings.state, settings.state_timeout_s)
         self.model = model or builtin_model()
         self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
         self.log = EventLog(settings.event_log)

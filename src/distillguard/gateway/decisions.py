@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, cast
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -34,14 +35,14 @@ def read_decisions(path: Path) -> dict[str, ScanDecision]:
     """The review and block rows of a scan's ``accounts.parquet``."""
     try:
         schema = pq.read_schema(path)
+        missing = [c for c in _NEEDED if c not in schema.names]
+        if missing:
+            raise ConfigError(f"{path}: not a scan's accounts.parquet (missing {', '.join(missing)})")
+        table = pq.read_table(path, columns=list(_NEEDED))
     except FileNotFoundError:
         raise ConfigError(f"{path}: decisions file not found") from None
-    except OSError as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise ConfigError(f"{path}: not a readable Parquet file ({exc})") from exc
-    missing = [c for c in _NEEDED if c not in schema.names]
-    if missing:
-        raise ConfigError(f"{path}: not a scan's accounts.parquet (missing {', '.join(missing)})")
-    table = pq.read_table(path, columns=list(_NEEDED))
     table = table.filter(pc.not_equal(table.column("verdict"), "allow"))
     out: dict[str, ScanDecision] = {}
     for row in table.to_pylist():

@@ -7,6 +7,7 @@ Example::
     keys_file = "keys.toml"
     state = "memory://"                      # or "redis://127.0.0.1:6379/0"
     state_failure = "open"                   # or "closed": what happens when the state store is down
+    state_timeout_s = 0.5
     decisions = "scans/latest/accounts.parquet"   # the last scan's verdicts, reloaded when the file changes
     max_body_bytes = 1048576
     upstream_timeout_s = 60
@@ -109,6 +110,7 @@ class GatewaySettings(_Strict):
     keys_database: Path | None = Field(None, description="SQLite file with an api_keys table, instead of keys_file.")
     state: str = Field("memory://", pattern=r"^(memory://|rediss?://.+)$")
     state_failure: Literal["open", "closed"] = "open"
+    state_timeout_s: float = Field(0.5, gt=0, description="A state call slower than this counts as the store down.")
     decisions: Path | None = None
     reload_seconds: float = Field(5.0, gt=0, description="How often the keys and decisions files are checked.")
     forwarded_for: bool = Field(False, description="Take the client IP from X-Forwarded-For (behind a trusted proxy).")

@@ -263,7 +263,7 @@ return out
 class RedisState:
     """State in Redis, shared by every gateway replica; each update one atomic script."""
 
-    def __init__(self, url: str, *, prefix: str = "dg:", timeout_s: float = 0.25) -> None:
+    def __init__(self, url: str, *, prefix: str = "dg:", timeout_s: float = 0.5) -> None:
         self.url = url
         self.prefix = prefix
         self._redis = aioredis.Redis.from_url(
@@ -319,8 +319,8 @@ class RedisState:
         await self._redis.aclose()
 
 
-def open_state(url: str) -> StateStore:
+def open_state(url: str, timeout_s: float = 0.5) -> StateStore:
     """The store a ``state`` URL names."""
     if url == "memory://":
         return MemoryState()
-    return RedisState(url)
+    return RedisState(url, timeout_s=timeout_s)

@@ -1,0 +1,111 @@
+"""`distillguard serve` as a real process: SIGTERM under load loses nothing; a crash leaves a journal to recover."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import httpx
+import pytest
+
+from distillguard.gateway.eventlog import EventLog
+from distillguard.gateway.settings import EventLogSettings
+from tests.gateway.conftest import PAYG, chat_body, free_port, serve
+from tests.gateway.test_gateway_app import logged
+
+CONFIG = """
+schema_version = 1
+keys_file = "keys.toml"
+[event_log]
+directory = "log"
+flush_seconds = 0.5
+[tiers.payg]
+requests_per_minute = 100000
+tokens_per_minute = 100000000
+"""
+
+
+def test_sigterm_under_load_loses_no_exchange(gateway_dir: Path, upstream_url: str) -> None:
+    port = free_port()
+    process = serve(gateway_dir, CONFIG, upstream_url, port)
+    answered: list[str] = []
+
+    async def load() -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+
+            async def one(i: int) -> None:
+                body = chat_body(f"Question number {i}: what is {i} times 7?", stream=i % 3 == 0)
+                try:
+                    reply = await http.post("/v1/chat/completions", json=body, headers=PAYG)
+                except httpx.TransportError:
+                    return  # refused once the server stopped accepting
+                if reply.status_code == 200:
+                    answered.append(reply.headers["x-request-id"])
+
+            async def stream(start: int) -> None:
+                for i in range(start, start + 10_000, 8):
+                    await one(i)
+                    if process.poll() is not None:
+                        return
+
+            tasks = [asyncio.create_task(stream(s)) for s in range(8)]
+            await asyncio.sleep(2.0)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.gather(*tasks)
+
+    anyio.run(load)
+    assert process.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after a clean shutdown
+    assert len(answered) > 50
+    rows = logged(gateway_dir)
+    logged_ids = {r["request_id"] for r in rows}
+    assert set(answered) <= logged_ids
+    assert not list((gateway_dir / "log" / ".journal").glob("*.jsonl"))  # every journal finished
+
+
+def test_a_killed_gateways_journal_is_recovered_at_the_next_start(tmp_path: Path) -> None:
+    settings = EventLogSettings(directory=tmp_path / "log", flush_seconds=0.1)
+    script = f"""
+import os, datetime
+from pathlib import Path
+from distillguard.gateway.eventlog import EventLog
+from distillguard.gateway.settings import EventLogSettings
+log = EventLog(EventLogSettings(directory=Path({str(settings.directory)!r})))
+row = {{"request_id": "r-1", "timestamp": datetime.datetime.now(datetime.UTC), "account_id": "a", "model": "m",
+       "messages": [{{"role": "user", "content": "hi"}}], "response": "hello"}}
+log.record(row, {{"request_id": "r-1"}})
+log.flush()
+os._exit(9)  # a crash: no close, no rotation
+"""
+    crashed = subprocess.run([sys.executable, "-c", script], check=False)
+    assert crashed.returncode == 9
+    assert len(list((settings.directory / ".journal").glob("exchanges.*.jsonl"))) == 1
+    log = EventLog(settings)
+    assert log.recovered == 1
+    assert not list((settings.directory / ".journal").glob("*.jsonl"))
+    assert [r["request_id"] for r in logged(tmp_path)] == ["r-1"]
+    log.close()
+
+
+def serve_once(config: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "distillguard", "serve", "--config", str(config), *options]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("schema_version = 1\nupstream = 'http://127.0.0.1:9'\n", "set keys_file (TOML) or keys_database"),
+        ("schema_version = 1\n[policy]\nblock = 'explode'\n", "policy.block = 'explode'"),
+        ("schema_version = 1\nkeys_file = 'keys.toml'\n", "no upstream"),
+    ],
+)
+def test_serve_refuses_a_bad_config_naming_what_is_wrong(tmp_path: Path, config: str, message: str) -> None:
+    (tmp_path / "keys.toml").write_text("")
+    (tmp_path / "g.toml").write_text(config)
+    result = serve_once(tmp_path / "g.toml")
+    assert result.returncode == 2
+    assert message in result.stderr
