@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from distillguard.cli import main
 from distillguard.signals import run_signals
@@ -88,3 +90,23 @@ def test_detect_needs_input() -> None:
     result = CliRunner().invoke(main, ["detect"])
     assert result.exit_code == 2
     assert "--prompt" in result.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text(max_size=300), min_size=2, max_size=6))
+def test_a_batch_of_one_scores_as_the_batch_does(texts: list[str]) -> None:
+    """The gateway's one-prompt path gives the batch path's scores, keys and evidence."""
+    model = builtin_model()
+    batch = run_signals(texts, model)
+    for index, text in enumerate(texts):
+        one = run_signals([text], model)
+        np.testing.assert_allclose(one.scores[0], batch.scores[index], atol=1e-5)
+        assert one.templates[0] == batch.templates[index]
+        assert one.evidence[0].keys() == batch.evidence[index].keys()
+
+
+def test_a_batch_of_one_on_real_prompts_matches_to_float_precision(nq_questions: list[str]) -> None:
+    model = builtin_model()
+    batch = run_signals(nq_questions, model).scores
+    ones = np.vstack([run_signals([q], model).scores for q in nq_questions])
+    np.testing.assert_allclose(ones, batch, atol=1e-5)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import time
@@ -23,8 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import anyio
-import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -92,7 +93,6 @@ class Gateway:
         settings: GatewaySettings,
         *,
         state: StateStore | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
         model: ExtractionModel | None = None,
     ) -> None:
         if settings.upstream is None:
@@ -105,18 +105,23 @@ class Gateway:
         self.model = model or builtin_model()
         self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
         self.log = EventLog(settings.event_log)
-        self._transport = transport
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the upstream client and start the flush and reload loops."""
-        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
-        timeout = httpx.Timeout(self.settings.upstream_timeout_s, connect=min(10.0, self.settings.upstream_timeout_s))
-        self._client = httpx.AsyncClient(transport=self._transport, limits=limits, timeout=timeout)
+        wait = self.settings.upstream_timeout_s
+        # sock_read bounds the wait for the answer and, in a stream, for each next chunk
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, wait), sock_read=wait)
+        connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=30)
+        self._client = aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False)
         self._tasks = [asyncio.create_task(self._flush_loop()), asyncio.create_task(self._reload_loop())]
+        # Everything loaded so far (libraries, the model) lives as long as the process: keep it out of the
+        # collector's full passes, which otherwise stall every request in flight for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
 
     async def stop(self) -> None:
         """Stop the loops, write every buffered record, and close connections."""
@@ -127,7 +132,7 @@ class Gateway:
                 await task
         await asyncio.to_thread(self.log.close)
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
         await self.state.close()
 
     async def _flush_loop(self) -> None:
@@ -149,7 +154,7 @@ class Gateway:
                     LOG.error("kept the previous %s: %s", name, exc)
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> aiohttp.ClientSession:
         """The upstream client (open between start and stop)."""
         if self._client is None:
             raise RuntimeError("the gateway is not started")
@@ -275,12 +280,13 @@ class Gateway:
         if isinstance(entry, Response):
             return entry
         try:
-            upstream = await self.client.get(f"{self.upstream}/v1/models", headers=self._upstream_headers(None))
-        except httpx.TimeoutException:
+            async with self.client.get(f"{self.upstream}/v1/models", headers=self._upstream_headers(None)) as upstream:
+                content = await upstream.read()
+        except TimeoutError:
             return error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             return error_response(502, f"The upstream model server failed: {exc}", "upstream_error", "upstream_error")
-        return self._passthrough(upstream.status_code, upstream.content)
+        return self._passthrough(upstream.status, content)
 
     def _passthrough(self, status: int, content: bytes) -> Response:
         if status >= 500:
@@ -408,23 +414,22 @@ class Gateway:
         outcome = Outcome()
         sent = time.perf_counter()
         try:
-            upstream = await self.client.post(
-                f"{self.upstream}/v1/chat/completions", content=body, headers=self._upstream_headers(exchange)
-            )
-        except httpx.TimeoutException:
+            async with self.client.post(
+                f"{self.upstream}/v1/chat/completions", data=body, headers=self._upstream_headers(exchange)
+            ) as upstream:
+                status, content = upstream.status, await upstream.read()
+        except TimeoutError:
             outcome.status, outcome.error = 504, "upstream timeout"
             await self._settle(exchange, outcome, None)
             return error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
-        except httpx.TransportError as exc:
-            outcome.status, outcome.error = 502, f"upstream transport: {exc}"
+        except aiohttp.ClientError as exc:
+            outcome.status, outcome.error = 502, f"upstream: {exc!r}"
             await self._settle(exchange, outcome, None)
             return error_response(502, f"The upstream model server failed: {exc}", "upstream_error", "upstream_error")
         back = time.perf_counter()
-        content = upstream.content
-        if upstream.status_code != 200:
-            outcome.status, outcome.error = upstream.status_code, content[:300].decode("utf-8", "replace")
-            response = self._passthrough(upstream.status_code, content)
-            outcome.status = response.status_code
+        if status != 200:
+            response = self._passthrough(status, content)
+            outcome.status, outcome.error = response.status_code, content[:300].decode("utf-8", "replace")
         else:
             try:
                 completion = orjson.loads(content)
@@ -448,23 +453,25 @@ class Gateway:
         self, exchange: _Exchange, body: bytes, headers: dict[str, str], started: float
     ) -> Response:
         outcome = Outcome()
-        request = self.client.build_request(
-            "POST", f"{self.upstream}/v1/chat/completions", content=body, headers=self._upstream_headers(exchange)
-        )
         try:
-            upstream = await self.client.send(request, stream=True)
-        except httpx.TimeoutException:
+            upstream = await self.client.post(
+                f"{self.upstream}/v1/chat/completions", data=body, headers=self._upstream_headers(exchange)
+            )
+        except TimeoutError:
             outcome.status, outcome.error = 504, "upstream timeout"
             await self._settle(exchange, outcome, None)
             return error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
-        except httpx.TransportError as exc:
-            outcome.status, outcome.error = 502, f"upstream transport: {exc}"
+        except aiohttp.ClientError as exc:
+            outcome.status, outcome.error = 502, f"upstream: {exc!r}"
             await self._settle(exchange, outcome, None)
             return error_response(502, f"The upstream model server failed: {exc}", "upstream_error", "upstream_error")
-        if upstream.status_code != 200:
-            content = await upstream.aread()
-            await upstream.aclose()
-            response = self._passthrough(upstream.status_code, content)
+        if upstream.status != 200:
+            try:
+                content = await upstream.read()
+            except (TimeoutError, aiohttp.ClientError):
+                content = b""
+            upstream.release()
+            response = self._passthrough(upstream.status, content)
             outcome.status, outcome.error = response.status_code, content[:300].decode("utf-8", "replace")
             await self._settle(exchange, outcome, None)
             response.headers.update(headers)
@@ -478,30 +485,31 @@ class Gateway:
         )
 
     async def _relay(
-        self, exchange: _Exchange, upstream: httpx.Response, editor: StreamEditor, added_ms: float
+        self, exchange: _Exchange, upstream: aiohttp.ClientResponse, editor: StreamEditor, added_ms: float
     ) -> AsyncIterator[bytes]:
         outcome = editor.outcome
         try:
-            async for line in upstream.aiter_lines():
-                if line.startswith("data:"):
-                    yield b"data: " + editor.payload(line[5:].strip().encode()) + b"\n\n"
-                elif line.startswith(":"):
-                    yield line.encode() + b"\n\n"  # comments (keep-alives) pass through
+            async for raw in upstream.content:
+                line = raw.rstrip(b"\r\n")
+                if line.startswith(b"data:"):
+                    yield b"data: " + editor.payload(line[5:].strip()) + b"\n\n"
+                elif line.startswith(b":"):
+                    yield line + b"\n\n"  # comments (keep-alives) pass through
             if not editor.done and not outcome.finished and outcome.status == 200:
                 outcome.status, outcome.error = 502, "upstream stream ended early"
                 yield _error_event("The upstream model server ended the stream early", "upstream_stream_dropped")
-        except httpx.TimeoutException:
+        except TimeoutError:
             outcome.status, outcome.error = 504, "upstream timeout mid-stream"
             yield _error_event("The upstream model server timed out mid-stream", "upstream_timeout")
-        except httpx.TransportError as exc:
-            outcome.status, outcome.error = 502, f"upstream stream dropped: {exc}"
+        except aiohttp.ClientError as exc:
+            outcome.status, outcome.error = 502, f"upstream stream dropped: {exc!r}"
             yield _error_event("The upstream model server dropped the stream", "upstream_stream_dropped")
         except BaseException:
             outcome.status, outcome.error = 499, "client went away"
             raise
         finally:
+            upstream.release()
             with anyio.CancelScope(shield=True):
-                await upstream.aclose()
                 await self._settle(exchange, outcome, added_ms)
 
 
@@ -509,10 +517,9 @@ def create_app(
     settings: GatewaySettings,
     *,
     state: StateStore | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
     """The gateway as an ASGI application (run it with uvicorn, or ``distillguard serve``)."""
-    gateway = Gateway(settings, state=state, transport=transport)
+    gateway = Gateway(settings, state=state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

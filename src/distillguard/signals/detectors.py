@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
-from distillguard.signals.featurize import featurize_prepared, preprocess
+from distillguard.signals.featurize import featurize_one, featurize_prepared, preprocess
 from distillguard.signals.finding import Finding
 from distillguard.signals.template_key import skeletons_and_keys
 
@@ -52,7 +52,10 @@ def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> S
     """Score a column of prompts on every family, with templates and evidence."""
     model = model or builtin_model()
     prepared = [preprocess(t) for t in texts]  # once, for both the features and the skeletons
-    scores = model.score_features(featurize_prepared(prepared))
+    if len(prepared) == 1:  # the gateway's batch of one: the same row, without the matrix machinery
+        scores = model.score_row(*featurize_one(prepared[0]))[np.newaxis, :]
+    else:
+        scores = model.score_features(featurize_prepared(prepared))
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
     for row, column in zip(rows.tolist(), columns.tolist(), strict=True):

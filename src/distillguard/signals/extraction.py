@@ -67,6 +67,12 @@ class ExtractionModel:
         result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return result
 
+    def score_row(self, columns: npt.NDArray[np.int64], values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Scores in [0, 1] of one feature row given as columns and values (see ``featurize_one``)."""
+        logits = np.clip(values @ self.weights[columns] + self.bias - self.offset, -30.0, 30.0)
+        result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        return result
+
     def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
         return self.score_features(featurize(texts))

@@ -53,6 +53,21 @@ def featurize_prepared(prepared: Sequence[str]) -> sparse.csr_matrix:
     return _VECTORIZER.transform(prepared)
 
 
+def featurize_one(prepared: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """One prepared text's non-zero columns and values: the row :func:`featurize_prepared` builds.
+
+    The gateway scores one prompt per request; this skips the matrix machinery around the same
+    hashing, counting and L2 normalisation (about ten times faster for one text).
+    """
+    grams = _ANALYZE(prepared)
+    if not grams:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    columns, counts = np.unique(columns_of(grams), return_counts=True)
+    values = counts.astype(np.float32)
+    values /= np.float32(np.sqrt(np.dot(values, values)))
+    return columns, values
+
+
 def featurize(texts: Sequence[str]) -> sparse.csr_matrix:
     """The hashed, normalised n-gram matrix of ``texts`` (one row each)."""
     return featurize_prepared([preprocess(t) for t in texts])

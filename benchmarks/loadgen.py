@@ -1,0 +1,171 @@
+"""Open-loop HTTP load at a fixed rate, latency measured from each request's scheduled time.
+
+A separate process from the servers it loads. Request ``i`` is due at ``start + i / rate``;
+its latency runs from that moment to the last byte of the response, so a server that falls
+behind is charged for the queue it causes (no coordinated omission). HTTP/1.1 keep-alive
+connections, opened as needed up to ``--connections``; plain asyncio streams, so the generator
+itself costs little CPU. Prints one JSON object.
+
+    python benchmarks/loadgen.py --url http://127.0.0.1:8080/v1/chat/completions \
+        --rate 500 --seconds 20 --key sk-... --bodies prompts.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def request(self, raw: bytes) -> int:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length:
+            await self.reader.readexactly(length)
+        return status
+
+
+@dataclass(frozen=True)
+class Plan:
+    url: str
+    rate: float
+    seconds: float
+    warmup: float
+    key: str
+    connections: int
+
+    def requests(self, bodies: list[bytes]) -> list[bytes]:
+        parts = urlsplit(self.url)
+        return [
+            (
+                f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {self.key}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nUser-Agent: loadgen/1\r\n\r\n"
+            ).encode()
+            + body
+            for body in bodies
+        ]
+
+
+def summary(plan: Plan, latencies: list[float], statuses: dict[int, int], kinds: dict[str, int]) -> dict[str, object]:
+    values = np.array(latencies) * 1000
+    measured = len(values)
+
+    def pct(q: float) -> float | None:
+        return round(float(np.percentile(values, q)), 3) if measured else None
+
+    return {
+        "rate": plan.rate,
+        "seconds": plan.seconds,
+        "requests": measured,
+        "achieved_rps": round(measured / plan.seconds, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "errors": sum(kinds.values()),
+        "error_kinds": kinds,
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "max_ms": round(float(values.max()), 3) if measured else None,
+    }
+
+
+async def run(plan: Plan, bodies: list[bytes]) -> dict[str, object]:
+    parts = urlsplit(plan.url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    requests = plan.requests(bodies)
+    rate, warmup, cap = plan.rate, plan.warmup, plan.connections
+    idle: list[Connection] = []
+    opened = 0
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    kinds: dict[str, int] = {}
+    total = int(rate * (plan.seconds + warmup))
+    start = time.perf_counter() + 0.2
+
+    async def connect() -> Connection:
+        nonlocal opened
+        opened += 1
+        reader, writer = await asyncio.open_connection(host, port)
+        return Connection(reader, writer)
+
+    async def one(index: int, due: float) -> None:
+        nonlocal opened
+        connection = idle.pop() if idle else None
+        raw = requests[index % len(requests)]
+        try:
+            if connection is None:
+                if opened >= cap:
+                    while not idle:
+                        await asyncio.sleep(0.0005)
+                    connection = idle.pop()
+                else:
+                    connection = await connect()
+            try:
+                status = await asyncio.wait_for(connection.request(raw), 30)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # a kept-alive connection the server closed while idle: once more on a new one
+                connection.writer.close()
+                opened -= 1
+                connection = await connect()
+                status = await asyncio.wait_for(connection.request(raw), 30)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+            if connection is not None:
+                connection.writer.close()
+                opened -= 1
+            return
+        idle.append(connection)
+        if due - start >= warmup:
+            latencies.append(time.perf_counter() - due)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    tasks = []
+    for index in range(total):
+        due = start + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, due)))
+    await asyncio.gather(*tasks)
+    return summary(plan, latencies, statuses, kinds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--rate", type=float, required=True)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--key", default="none")
+    parser.add_argument("--bodies", type=Path, required=True, help="JSON Lines, one request body a line")
+    parser.add_argument("--connections", type=int, default=256)
+    args = parser.parse_args()
+    bodies = [line.encode() for line in args.bodies.read_text(encoding="utf-8").splitlines() if line]
+    job = run(Plan(args.url, args.rate, args.seconds, args.warmup, args.key, args.connections), bodies)
+    try:
+        import uvloop  # noqa: PLC0415 (optional: a faster event loop for the generator)
+    except ImportError:
+        result = asyncio.run(job)
+    else:
+        result = uvloop.run(job)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
