@@ -1,0 +1,251 @@
+"""The per-request engine shared by the gateway and the LiteLLM guardrail.
+
+:meth:`Engine.assess` scores the prompt with the batch scan's extraction signals, counts it in
+the account's online state, decides with the last scan's verdicts and the policy, and takes the
+request from the account's budget. It returns the exchange under way and, when the request must
+not go upstream, a :class:`Refusal` (403 for ``block`` and ``challenge``, 429 with a retry time
+for a spent budget, 503 when the state store is down and the policy fails closed).
+:meth:`Engine.settle` writes the exchange and its decision to the event log and spends its tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from distillguard.errors import ConfigError
+from distillguard.gateway.chat_request import ChatRequest
+from distillguard.gateway.decisions import DecisionTable
+from distillguard.gateway.eventlog import EventLog
+from distillguard.gateway.keys import KeyEntry
+from distillguard.gateway.policy import Decision, decide
+from distillguard.gateway.relay import Outcome, ResponseEdit
+from distillguard.gateway.settings import GatewaySettings
+from distillguard.gateway.state import Admission, Budget, OnlineView, StateStore, StateUnavailableError, open_state
+from distillguard.gateway.watermark import WatermarkContext, WatermarkHook, load_hook
+from distillguard.signals.detectors import FIRES_AT, run_signals
+from distillguard.signals.extraction import ExtractionModel, builtin_model
+
+LOG = logging.getLogger("distillguard.gateway")
+CHARS_PER_TOKEN = 4  # estimate where the upstream reports no usage
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer given instead of the model's, in OpenAI's error shape."""
+
+    status: int
+    message: str
+    kind: str
+    code: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Exchange:
+    """One request on its way through the engine."""
+
+    request_id: str
+    arrived: datetime
+    key: KeyEntry
+    chat: ChatRequest
+    ip: str | None
+    user_agent: str | None
+    decision: Decision
+    families: dict[str, float]
+    template: str
+    budget: Budget
+
+
+BLOCKED = Refusal(403, "This account is blocked for violating the usage policy", "permission_error", "account_blocked")
+CHALLENGED = Refusal(
+    403,
+    "Identity verification is required to continue: complete it in the console, then retry",
+    "permission_error",
+    "identity_verification_required",
+)
+STATE_DOWN = Refusal(503, "Rate-limit state is unavailable; retry shortly", "server_error", "state_unavailable")
+
+
+class Engine:
+    """Signals, online state, decisions, policy and the event log, for one process."""
+
+    def __init__(
+        self, settings: GatewaySettings, *, state: StateStore | None = None, model: ExtractionModel | None = None
+    ) -> None:
+        self.settings = settings
+        self.decisions = DecisionTable(settings.decisions)
+        self.state = state if state is not None else open_state(settings.state, settings.state_timeout_s)
+        self.model = model or builtin_model()
+        self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
+        self.log = EventLog(settings.event_log)
+        self.reloadable: dict[str, Any] = {"decisions": self.decisions}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start the flush and reload loops."""
+        self._tasks = [asyncio.create_task(self._flush_loop()), asyncio.create_task(self._reload_loop())]
+
+    async def stop(self) -> None:
+        """Stop the loops, write every buffered record, close the state store."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.to_thread(self.log.close)
+        await self.state.close()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.event_log.flush_seconds)
+            try:
+                await asyncio.to_thread(self.log.flush)
+            except OSError:
+                LOG.exception("event log: flush failed; records stay buffered and are retried")
+
+    async def _reload_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.reload_seconds)
+            for name, source in self.reloadable.items():
+                try:
+                    if await asyncio.to_thread(source.reload):
+                        LOG.info("reloaded %s from %s (%d entries)", name, source.path, len(source))
+                except (ConfigError, OSError) as exc:
+                    LOG.error("kept the previous %s: %s", name, exc)
+
+    async def _state_call(self, call: Any, fallback: T) -> T:
+        try:
+            result: T = await call
+        except StateUnavailableError as exc:
+            if self.settings.state_failure == "closed":
+                raise
+            LOG.warning("state store unavailable, failing open: %s", exc)
+            return fallback
+        return result
+
+    async def assess(
+        self, key: KeyEntry, chat: ChatRequest, *, ip: str | None, user_agent: str | None, started: float
+    ) -> tuple[Exchange | None, Refusal | None]:
+        """The exchange and, if it must not go upstream, the refusal (already recorded)."""
+        arrived = datetime.now(UTC)
+        signals = run_signals([chat.prompt], self.model)
+        scores = signals.scores[0].tolist()
+        fired = [s >= FIRES_AT for s in scores]
+        half_life_s = self.settings.online.half_life_minutes * 60
+        try:
+            view = await self._state_call(
+                self.state.observe(key.account_id, fired, signals.templates[0], half_life_s), OnlineView()
+            )
+        except StateUnavailableError:
+            return None, STATE_DOWN
+        decision = decide(
+            key.tier,
+            self.decisions.get(key.account_id),
+            view,
+            families=self.model.families,
+            fired=tuple(f for f, hit in zip(self.model.families, fired, strict=True) if hit),
+            settings=self.settings,
+        )
+        limits = self.settings.limits(key.tier)
+        cost = 1.0 / self.settings.throttle_factor if decision.action == "throttle" else 1.0
+        exchange = Exchange(
+            request_id=f"dg-{uuid.uuid4().hex}",
+            arrived=arrived,
+            key=key,
+            chat=chat,
+            ip=ip,
+            user_agent=user_agent,
+            decision=decision,
+            families=dict(zip(self.model.families, scores, strict=True)),
+            template=signals.templates[0],
+            budget=Budget(limits.requests_per_minute, limits.tokens_per_minute, cost),
+        )
+        if decision.action in ("block", "challenge"):
+            refusal = BLOCKED if decision.action == "block" else CHALLENGED
+            self.record(exchange, Outcome(status=403), (time.perf_counter() - started) * 1000)
+            return exchange, refusal
+        try:
+            admission = await self._state_call(self.state.admit(key.account_id, exchange.budget), Admission(True, 0.0))
+        except StateUnavailableError:
+            return exchange, STATE_DOWN
+        if not admission.allowed:
+            self.record(exchange, Outcome(status=429), (time.perf_counter() - started) * 1000)
+            retry = max(1, math.ceil(admission.retry_after_s))
+            message = f"Rate limit reached for {admission.limit} per minute on this account; retry in {retry} s"
+            return exchange, Refusal(429, message, "requests", "rate_limit_exceeded", {"retry-after": str(retry)})
+        return exchange, None
+
+    def edit(self, exchange: Exchange) -> ResponseEdit:
+        """What to change in the response to ``exchange``."""
+        action = exchange.decision.action
+        watermark = None
+        if action == "watermark" and self.hook is not None:
+            context = WatermarkContext(exchange.request_id, exchange.key.account_id, exchange.chat.model)
+            watermark = self.hook(context)
+        return ResponseEdit(strip_reasoning=action == "strip_reasoning", watermark=watermark)
+
+    def record(self, exchange: Exchange, outcome: Outcome, added_ms: float | None = None) -> None:
+        """Queue the exchange (v1) and its decision for the event log."""
+        chat = exchange.chat
+        response = outcome.response
+        input_tokens = outcome.input_tokens
+        if input_tokens is None:
+            input_tokens = math.ceil(sum(len(m["content"] or "") for m in chat.messages) / CHARS_PER_TOKEN)
+        output_tokens = outcome.output_tokens
+        if output_tokens is None:
+            output_tokens = math.ceil((len(response) + len(outcome.reasoning_text or "")) / CHARS_PER_TOKEN)
+        row = {
+            "request_id": exchange.request_id,
+            "timestamp": exchange.arrived,
+            "account_id": exchange.key.account_id,
+            "model": chat.model,
+            "messages": chat.messages,
+            "response": response,
+            "reasoning": outcome.reasoning_text,
+            "tools": chat.tools,
+            "api_key_id": exchange.key.key_id,
+            "org_id": None,
+            "end_user": chat.end_user,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "temperature": chat.temperature,
+            "max_tokens": chat.max_tokens,
+            "status": outcome.status,
+            "ip": exchange.ip,
+            "user_agent": exchange.user_agent,
+            "surface": "api",
+        }
+        decision = exchange.decision
+        record = {
+            "request_id": exchange.request_id,
+            "timestamp": exchange.arrived,
+            "account_id": exchange.key.account_id,
+            "tier": exchange.key.tier,
+            "verdict": decision.verdict,
+            "action": decision.action,
+            "campaign_id": decision.campaign_id,
+            "reasons": list(decision.reasons),
+            "families": {f: round(s, 4) for f, s in exchange.families.items() if s >= FIRES_AT},
+            "template": exchange.template,
+            "status": outcome.status,
+            "error": outcome.error,
+            "gateway_ms": None if added_ms is None else round(added_ms, 3),
+        }
+        self.log.record(row, record)
+
+    async def settle(self, exchange: Exchange, outcome: Outcome, added_ms: float | None) -> None:
+        """Record the exchange and spend its tokens (after the response)."""
+        self.record(exchange, outcome, added_ms)
+        tokens = (outcome.output_tokens or 0) + (outcome.input_tokens or 0)
+        if outcome.status == 200 and tokens:
+            with contextlib.suppress(StateUnavailableError):
+                await self.state.spend_tokens(exchange.key.account_id, exchange.budget, tokens)
