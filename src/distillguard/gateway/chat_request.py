@@ -67,6 +67,11 @@ def parse_chat_request(body: bytes) -> ChatRequest:
         raise BadRequestError(f"The request body is not valid JSON ({exc.msg})", None, "invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequestError("The request body must be a JSON object", None, "invalid_json")
+    return chat_request_of(data)
+
+
+def chat_request_of(data: dict[str, Any]) -> ChatRequest:
+    """The request in a decoded body (as another proxy hands it over); :class:`BadRequestError` if invalid."""
     model = data.get("model")
     if not isinstance(model, str) or not model:
         raise BadRequestError("you must provide a model parameter", "model", "missing_required_parameter")

@@ -89,6 +89,7 @@ class Engine:
         self.log = EventLog(settings.event_log)
         self.reloadable: dict[str, Any] = {"decisions": self.decisions}
         self._tasks: list[asyncio.Task[None]] = []
+        self._pending: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Start the flush and reload loops."""
@@ -242,10 +243,22 @@ class Engine:
         }
         self.log.record(row, record)
 
+    def settle_soon(self, exchange: Exchange, outcome: Outcome) -> None:
+        """:meth:`settle` from code that cannot wait (a stream's end): record now, spend tokens in a task."""
+        self.record(exchange, outcome)
+        tokens = (outcome.output_tokens or 0) + (outcome.input_tokens or 0)
+        if outcome.status == 200 and tokens:
+            task = asyncio.get_running_loop().create_task(self._spend(exchange, tokens))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _spend(self, exchange: Exchange, tokens: int) -> None:
+        with contextlib.suppress(StateUnavailableError):
+            await self.state.spend_tokens(exchange.key.account_id, exchange.budget, tokens)
+
     async def settle(self, exchange: Exchange, outcome: Outcome, added_ms: float | None) -> None:
         """Record the exchange and spend its tokens (after the response)."""
         self.record(exchange, outcome, added_ms)
         tokens = (outcome.output_tokens or 0) + (outcome.input_tokens or 0)
         if outcome.status == 200 and tokens:
-            with contextlib.suppress(StateUnavailableError):
-                await self.state.spend_tokens(exchange.key.account_id, exchange.budget, tokens)
+            await self._spend(exchange, tokens)
