@@ -379,4 +379,12 @@ def serve(upstream: str | None, config_path: Path | None, host: str, port: int, 
     click.echo(
         f"distillguard gateway on http://{host}:{port} -> {settings.upstream} (state {settings.state})", err=True
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=30)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=30,
+    )

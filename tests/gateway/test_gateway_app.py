@@ -14,9 +14,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from starlette.applications import Starlette
 
-from distillguard.gateway.app import create_app
+from distillguard.gateway.app import GatewayApp, create_app
 from distillguard.gateway.canned import REASONING
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import MemoryState, StateStore
@@ -30,11 +29,11 @@ CHAT = "/v1/chat/completions"
 @contextlib.asynccontextmanager
 async def running(
     settings: GatewaySettings, state: StateStore | None = None
-) -> AsyncIterator[tuple[Starlette, httpx.AsyncClient]]:
+) -> AsyncIterator[tuple[GatewayApp, httpx.AsyncClient]]:
     app = create_app(settings, state=state)
     transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
     client = httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=30)
-    async with app.router.lifespan_context(app), client as http:
+    async with app.lifespan(), client as http:
         yield app, http
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import signal
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -109,3 +112,25 @@ def test_serve_refuses_a_bad_config_naming_what_is_wrong(tmp_path: Path, config:
     result = serve_once(tmp_path / "g.toml")
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_parts_rotate_in_the_finisher_process_and_close_waits_for_them(tmp_path: Path) -> None:
+    settings = EventLogSettings(directory=tmp_path / "log", rotate_rows=3)
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as finisher:
+        log = EventLog(settings, finisher=finisher)
+        for i in range(7):
+            row = {
+                "request_id": f"r-{i}",
+                "timestamp": datetime.now(UTC),
+                "account_id": "a",
+                "model": "m",
+                "messages": [{"role": "user", "content": f"q{i}"}],
+                "response": "",
+            }
+            log.record(row, {"request_id": f"r-{i}"})
+            log.flush()
+        log.close()
+    assert log.written == 7
+    assert len(list((tmp_path / "log" / "exchanges").glob("*.parquet"))) == 3  # 3 + 3 by rotation, 1 at close
+    assert sorted(r["request_id"] for r in logged(tmp_path)) == [f"r-{i}" for i in range(7)]
+    assert not list((tmp_path / "log" / ".journal").iterdir())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -23,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from distillguard.errors import ConfigError
 from distillguard.gateway.chat_request import BadRequestError, parse_chat_request
@@ -31,6 +33,9 @@ from distillguard.gateway.keys import KeyEntry, KeyRing
 from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import StateStore
+
+LOG = logging.getLogger("distillguard.gateway")
+CHAT_PATH = "/v1/chat/completions"
 
 
 def error_response(status: int, message: str, kind: str, code: str | None, param: str | None = None) -> Response:
@@ -307,11 +312,37 @@ class Gateway:
                 await self.engine.settle(exchange, outcome, added_ms)
 
 
-def create_app(
-    settings: GatewaySettings,
-    *,
-    state: StateStore | None = None,
-) -> Starlette:
+class GatewayApp:
+    """The ASGI application: the hot route straight to the gateway, the rest through Starlette.
+
+    ``POST /v1/chat/completions`` skips Starlette's router and middleware (a tenth of the
+    gateway's time per request); its unexpected errors still answer 500 in OpenAI's shape.
+    """
+
+    def __init__(self, gateway: Gateway, starlette: Starlette) -> None:
+        self.gateway = gateway
+        self.starlette = starlette
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection."""
+        if scope["type"] == "http" and scope["path"] == CHAT_PATH and scope["method"] == "POST":
+            try:
+                response = await self.gateway.chat(Request(scope, receive))
+            except Exception:
+                LOG.exception("unexpected error on %s", CHAT_PATH)
+                response = error_response(500, "The gateway failed on this request", "server_error", "internal_error")
+            await response(scope, receive, send)
+            return
+        await self.starlette(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Start and stop the gateway around a block (for embedding and tests)."""
+        async with self.starlette.router.lifespan_context(self.starlette):
+            yield
+
+
+def create_app(settings: GatewaySettings, *, state: StateStore | None = None) -> GatewayApp:
     """The gateway as an ASGI application (run it with uvicorn, or ``distillguard serve``)."""
     gateway = Gateway(settings, state=state)
 
@@ -324,26 +355,20 @@ def create_app(
             await gateway.stop()
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return error_response(
-            404, f"Unknown request URL: {request.method} {request.url.path}", "invalid_request_error", "unknown_url"
-        )
+        message = f"Unknown request URL: {request.method} {request.url.path}"
+        return error_response(404, message, "invalid_request_error", "unknown_url")
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        return error_response(
-            405,
-            f"Method {request.method} is not allowed on {request.url.path}",
-            "invalid_request_error",
-            "method_not_allowed",
-        )
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+        return error_response(405, message, "invalid_request_error", "method_not_allowed")
 
-    app = Starlette(
+    starlette = Starlette(
         routes=[
-            Route("/v1/chat/completions", gateway.chat, methods=["POST"]),
+            Route(CHAT_PATH, gateway.chat, methods=["POST"]),
             Route("/v1/models", gateway.models, methods=["GET"]),
             Route("/healthz", gateway.health, methods=["GET"]),
         ],
         exception_handlers={404: not_found, 405: not_allowed},
         lifespan=lifespan,
     )
-    app.state.gateway = gateway
-    return app
+    return GatewayApp(gateway, starlette)

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import logging
 import math
+import multiprocessing
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -86,7 +88,9 @@ class Engine:
         self.state = state if state is not None else open_state(settings.state, settings.state_timeout_s)
         self.model = model or builtin_model()
         self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
-        self.log = EventLog(settings.event_log)
+        # parts are finished in a process of their own, away from the event loop's interpreter lock
+        self._finisher = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.log = EventLog(settings.event_log, finisher=self._finisher)
         self.reloadable: dict[str, Any] = {"decisions": self.decisions}
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
@@ -103,6 +107,7 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await asyncio.to_thread(self.log.close)
+        self._finisher.shutdown(wait=True)
         await self.state.close()
 
     async def _flush_loop(self) -> None:

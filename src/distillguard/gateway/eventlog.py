@@ -23,6 +23,7 @@ import os
 import socket
 import threading
 import time
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +36,7 @@ from distillguard.ingest.writer import ParquetTableWriter
 
 LOG = logging.getLogger("distillguard.gateway")
 JOURNAL: Final = ".journal"
+_JSON_LINE: Final = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
 def _pid_alive(pid: int) -> bool:
@@ -61,7 +63,14 @@ class EventLog:
     meant for a worker thread; calls to it are serialised by a lock.
     """
 
-    def __init__(self, settings: EventLogSettings, *, host: str | None = None, pid: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: EventLogSettings,
+        *,
+        host: str | None = None,
+        pid: int | None = None,
+        finisher: Executor | None = None,
+    ) -> None:
         self.settings = settings
         self.root = settings.directory
         self.host = (host or socket.gethostname()).replace(".", "_").replace("-", "_")
@@ -70,8 +79,10 @@ class EventLog:
         for sub in (JOURNAL, "exchanges", "decisions"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._exchanges: list[dict[str, Any]] = []
-        self._decisions: list[dict[str, Any]] = []
+        self._exchanges: list[bytes] = []
+        self._decisions: list[bytes] = []
+        self._finisher = finisher
+        self._finishing: list[Future[int]] = []
         self._boot = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000:06d}"
         self._seq = 0
         self._journal_rows = 0
@@ -82,9 +93,14 @@ class EventLog:
     # -- called from the event loop -------------------------------------------------------------
 
     def record(self, exchange: dict[str, Any], decision: dict[str, Any]) -> None:
-        """Queue one exchange (v1 fields) and its decision record."""
-        self._exchanges.append(exchange)
-        self._decisions.append(decision)
+        """Queue one exchange (v1 fields) and its decision record, serialised now.
+
+        Serialising here, a few microseconds a record, keeps :meth:`flush` down to writing bytes, which
+        releases the interpreter lock: a flush thread that serialised a second of records at once would
+        hold the event loop up for tens of milliseconds.
+        """
+        self._exchanges.append(orjson.dumps(exchange, option=_JSON_LINE))
+        self._decisions.append(orjson.dumps(decision, option=_JSON_LINE))
 
     @property
     def pending(self) -> int:
@@ -99,61 +115,58 @@ class EventLog:
     def _journal(self, table: str, stem: str | None = None) -> Path:
         return self.journal_dir / f"{table}.{stem or self._stem()}.jsonl"
 
-    def flush(self, *, rotate: bool = False) -> None:
-        """Append the buffered records to the journal; finish the part when it is due (or ``rotate``)."""
+    def flush(self, *, rotate: bool = False, here: bool = False) -> None:
+        """Append the buffered records to the journal; finish the part when it is due (or ``rotate``).
+
+        ``here`` finishes it in this process even where there is a finisher (at shutdown, when
+        nothing waits for the event loop and the process may end as soon as this returns).
+        """
         with self._lock:
             exchanges, self._exchanges = self._exchanges, []
             decisions, self._decisions = self._decisions, []
             if exchanges:
                 if self._journal_rows == 0:
                     self._journal_started = time.monotonic()
-                option = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
-                _fsync_append(self._journal("decisions"), [orjson.dumps(d, option=option) for d in decisions])
-                _fsync_append(self._journal("exchanges"), [orjson.dumps(e, option=option) for e in exchanges])
+                _fsync_append(self._journal("decisions"), decisions)
+                _fsync_append(self._journal("exchanges"), exchanges)
                 self._journal_rows += len(exchanges)
             age = time.monotonic() - self._journal_started
             due = self._journal_rows >= self.settings.rotate_rows or age >= self.settings.rotate_seconds
             if self._journal_rows and (rotate or due):
-                self.written += self._finish(self._stem())
+                stem = self._stem()
+                future = None if here else self._submit(stem)
+                if future is None:
+                    self.written += finish_part(self.root, stem, self.settings.format)
+                else:
+                    future.add_done_callback(self._finished)
+                    self._finishing.append(future)
                 self._seq += 1
                 self._journal_rows = 0
 
-    def close(self) -> None:
-        """Write everything buffered and finish the current part."""
-        self.flush(rotate=True)
+    def _submit(self, stem: str) -> Future[int] | None:
+        """The part being finished in the finisher's process, or ``None`` without one (or after its shutdown).
 
-    def _finish(self, stem: str) -> int:
-        """Turn the journals of ``stem`` into finished parts; returns the exchange rows written."""
-        decisions = self._journal("decisions", stem)
-        if decisions.exists():
-            decisions.replace(self.root / "decisions" / f"part-{stem}.jsonl")
-        journal = self._journal("exchanges", stem)
-        if not journal.exists():
-            return 0
-        target = self.root / "exchanges" / f"part-{stem}.{self.settings.format}"
-        if self.settings.format == "jsonl":
-            rows = sum(1 for _ in journal.open("rb"))
-            journal.replace(target)
-            return rows
-        rejected = self.journal_dir / f"rejected.{stem}.jsonl"
-        temporary = target.with_name(f".{target.name}.tmp")
-        with RejectionSink(rejected) as sink:
-            reader = Dataset(journal, sink).reader("exchanges")
-            with ParquetTableWriter(temporary, "exchanges") as writer:
-                for batch in reader:
-                    writer.write(batch)
-                rows = writer.rows
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
-        temporary.replace(target)
-        if sink.total:
-            (self.root / "rejected").mkdir(exist_ok=True)
-            rejected.replace(self.root / "rejected" / f"part-{stem}.jsonl")
-            LOG.error("event log: %d rows of %s failed v1 validation; see %s/rejected", sink.total, stem, self.root)
-        else:
-            rejected.unlink()
-        journal.unlink()
-        return rows
+        Reading the journal back is Python work that would hold the event loop up if done here.
+        """
+        if self._finisher is None:
+            return None
+        try:
+            return self._finisher.submit(finish_part, self.root, stem, self.settings.format)
+        except RuntimeError:
+            return None
+
+    def _finished(self, future: Future[int]) -> None:
+        if future.exception() is None:
+            self.written += future.result()
+        else:  # the journal stays in place; the next start recovers it
+            LOG.error("event log: finishing a part failed: %s", future.exception())
+
+    def close(self) -> None:
+        """Write everything buffered, finish the current part and wait for parts being finished."""
+        self.flush(rotate=True, here=True)
+        for future in self._finishing:
+            future.exception()  # waits; failures were logged
+        self._finishing.clear()
 
     def recover(self) -> int:
         """Finish the journals that dead processes of this host left behind; returns their rows."""
@@ -167,6 +180,42 @@ class EventLog:
             pid = int(pid_text)
             if pid != self.pid and _pid_alive(pid):
                 continue
-            rows += self._finish(stem)
+            rows += finish_part(self.root, stem, self.settings.format)
             LOG.warning("event log: recovered %s, left by an earlier process", journal.name)
         return rows
+
+
+def finish_part(root: Path, stem: str, fmt: str) -> int:
+    """Turn the journals of ``stem`` under ``root`` into finished parts; returns the exchange rows written."""
+    journal_dir = root / JOURNAL
+    decisions = journal_dir / f"decisions.{stem}.jsonl"
+    if decisions.exists():
+        decisions.replace(root / "decisions" / f"part-{stem}.jsonl")
+    journal = journal_dir / f"exchanges.{stem}.jsonl"
+    if not journal.exists():
+        return 0
+    target = root / "exchanges" / f"part-{stem}.{fmt}"
+    if fmt == "jsonl":
+        with journal.open("rb") as handle:
+            rows = sum(1 for _ in handle)
+        journal.replace(target)
+        return rows
+    rejected = journal_dir / f"rejected.{stem}.jsonl"
+    temporary = target.with_name(f".{target.name}.tmp")
+    with RejectionSink(rejected) as sink:
+        reader = Dataset(journal, sink).reader("exchanges")
+        with ParquetTableWriter(temporary, "exchanges") as writer:
+            for batch in reader:
+                writer.write(batch)
+            rows = writer.rows
+    with temporary.open("rb") as handle:
+        os.fsync(handle.fileno())
+    temporary.replace(target)
+    if sink.total:
+        (root / "rejected").mkdir(exist_ok=True)
+        rejected.replace(root / "rejected" / f"part-{stem}.jsonl")
+        LOG.error("event log: %d rows of %s failed v1 validation; see %s/rejected", sink.total, stem, root)
+    else:
+        rejected.unlink()
+    journal.unlink()
+    return rows

@@ -60,6 +60,9 @@ class TierLimits(_Strict):
     tokens_per_minute: int = Field(1_000_000, ge=1)
 
 
+_DEFAULT_LIMITS = TierLimits()
+
+
 class VerdictActions(_Strict):
     """The action for each verdict."""
 
@@ -127,7 +130,8 @@ class GatewaySettings(_Strict):
 
     def limits(self, tier: str) -> TierLimits:
         """The limits of ``tier`` (the defaults where the tier has none)."""
-        return self.tiers.get(tier, TierLimits())
+        limits = self.tiers.get(tier)
+        return limits if limits is not None else _DEFAULT_LIMITS
 
 
 def load_gateway_settings(path: Path | None) -> GatewaySettings:

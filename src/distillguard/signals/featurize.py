@@ -9,6 +9,7 @@ n-grams too. Unigrams and bigrams are hashed (MurmurHash3, as scikit-learn's
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Final
 
@@ -62,8 +63,9 @@ def featurize_one(prepared: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
     grams = _ANALYZE(prepared)
     if not grams:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    columns, counts = np.unique(columns_of(grams), return_counts=True)
-    values = counts.astype(np.float32)
+    counts = Counter(column_of(g) for g in grams)
+    columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
     values /= np.float32(np.sqrt(np.dot(values, values)))
     return columns, values
 
