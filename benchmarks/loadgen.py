@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -63,7 +63,9 @@ class Plan:
         ]
 
 
-def summary(plan: Plan, latencies: list[float], statuses: dict[int, int], kinds: dict[str, int]) -> dict[str, object]:
+def summary(
+    plan: Plan, latencies: list[float], statuses: dict[int, int], kinds: dict[str, int], elapsed: float
+) -> dict[str, object]:
     values = np.array(latencies) * 1000
     measured = len(values)
 
@@ -74,7 +76,8 @@ def summary(plan: Plan, latencies: list[float], statuses: dict[int, int], kinds:
         "rate": plan.rate,
         "seconds": plan.seconds,
         "requests": measured,
-        "achieved_rps": round(measured / plan.seconds, 1),
+        "achieved_rps": round(measured / elapsed, 1) if elapsed > 0 else None,
+        "elapsed_s": round(elapsed, 2),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "errors": sum(kinds.values()),
         "error_kinds": kinds,
@@ -85,17 +88,27 @@ def summary(plan: Plan, latencies: list[float], statuses: dict[int, int], kinds:
     }
 
 
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)
+    finished: float = 0.0  # when the last measured request completed
+
+    def done(self, due: float, status: int) -> None:
+        now = time.perf_counter()
+        self.latencies.append(now - due)
+        self.finished = max(self.finished, now)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
 async def run(plan: Plan, bodies: list[bytes]) -> dict[str, object]:
     parts = urlsplit(plan.url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     requests = plan.requests(bodies)
-    rate, warmup, cap = plan.rate, plan.warmup, plan.connections
     idle: list[Connection] = []
     opened = 0
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    kinds: dict[str, int] = {}
-    total = int(rate * (plan.seconds + warmup))
+    tally = Tally()
     start = time.perf_counter() + 0.2
 
     async def connect() -> Connection:
@@ -110,7 +123,7 @@ async def run(plan: Plan, bodies: list[bytes]) -> dict[str, object]:
         raw = requests[index % len(requests)]
         try:
             if connection is None:
-                if opened >= cap:
+                if opened >= plan.connections:
                     while not idle:
                         await asyncio.sleep(0.0005)
                     connection = idle.pop()
@@ -125,25 +138,25 @@ async def run(plan: Plan, bodies: list[bytes]) -> dict[str, object]:
                 connection = await connect()
                 status = await asyncio.wait_for(connection.request(raw), 30)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
-            kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+            tally.kinds[type(exc).__name__] = tally.kinds.get(type(exc).__name__, 0) + 1
             if connection is not None:
                 connection.writer.close()
                 opened -= 1
             return
         idle.append(connection)
-        if due - start >= warmup:
-            latencies.append(time.perf_counter() - due)
-            statuses[status] = statuses.get(status, 0) + 1
+        if due - start >= plan.warmup:
+            tally.done(due, status)
 
     tasks = []
-    for index in range(total):
-        due = start + index / rate
+    for index in range(int(plan.rate * (plan.seconds + plan.warmup))):
+        due = start + index / plan.rate
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(index, due)))
     await asyncio.gather(*tasks)
-    return summary(plan, latencies, statuses, kinds)
+    elapsed = tally.finished - (start + plan.warmup) if tally.latencies else 0.0
+    return summary(plan, tally.latencies, tally.statuses, tally.kinds, elapsed)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from distillguard.gateway.eventlog import EventLog
@@ -134,3 +135,27 @@ def test_parts_rotate_in_the_finisher_process_and_close_waits_for_them(tmp_path:
     assert len(list((tmp_path / "log" / "exchanges").glob("*.parquet"))) == 3  # 3 + 3 by rotation, 1 at close
     assert sorted(r["request_id"] for r in logged(tmp_path)) == [f"r-{i}" for i in range(7)]
     assert not list((tmp_path / "log" / ".journal").iterdir())
+
+
+def test_jsonl_parts_are_a_v1_dataset_that_scan_reads(tmp_path: Path) -> None:
+    settings = EventLogSettings(directory=tmp_path / "log", format="jsonl", rotate_rows=50)
+    log = EventLog(settings)
+    for i in range(120):
+        row = {
+            "request_id": f"r-{i}",
+            "timestamp": datetime(2026, 11, 1, 12, i % 60, tzinfo=UTC),
+            "account_id": f"acct-{i % 4}",
+            "model": "m",
+            "messages": [{"role": "user", "content": f"What is {i} times 3?"}],
+            "response": str(3 * i),
+            "status": 200,
+        }
+        log.record(row, {"request_id": f"r-{i}"})
+        log.flush()
+    log.close()
+    assert len(list((tmp_path / "log" / "exchanges").glob("part-*.jsonl"))) == 3
+    assert len(logged(tmp_path)) == 120
+    command = [sys.executable, "-m", "distillguard", "scan", str(tmp_path / "log"), "--out", str(tmp_path / "scan")]
+    subprocess.run([*command, "--workers", "1"], check=True, capture_output=True, timeout=300)
+    accounts = pq.read_table(tmp_path / "scan" / "accounts.parquet")
+    assert sorted(accounts.column("account_id").to_pylist()) == [f"acct-{i}" for i in range(4)]
