@@ -12,7 +12,7 @@ import pytest
 
 from distillguard.gateway.state import Budget, MemoryState, RedisState, StateStore, StateUnavailableError
 from tests.gateway.conftest import PAYG, chat_body, free_port, settings_for
-from tests.gateway.test_gateway_app import CHAT, running
+from tests.gateway.test_gateway_app import CHAT, logged, running
 
 
 class Clock:
@@ -153,8 +153,11 @@ def test_gateway_follows_the_fail_policy_when_redis_is_down(
                 assert reply.json()["error"]["code"] == "state_unavailable"
             health = await http.get("/healthz")
             assert health.json()["state"]["reachable"] is False
+            assert health.status_code == (200 if failure == "open" else 503)  # a load balancer keeps it if it serves
 
     run(body)
+    [row] = logged(gateway_dir)
+    assert row["status"] == status  # refused or not, written
 
 
 def test_gateway_on_redis_shares_limits_between_two_gateways(

@@ -141,14 +141,15 @@ class Gateway:
     async def health(self, request: Request) -> Response:
         """Liveness and the state store's reachability."""
         ok = await self.engine.state.ping()
+        serving = ok or self.settings.state_failure == "open"  # failing open, it still serves
         body = {
-            "status": "ok" if ok or self.settings.state_failure == "open" else "degraded",
+            "status": "ok" if ok else ("degraded" if serving else "unavailable"),
             "state": {"url": self.engine.state.url.split("@")[-1], "reachable": ok},
             "keys": len(self.keys),
             "decisions": len(self.engine.decisions),
             "buffered_records": self.engine.log.pending,
         }
-        return Response(orjson.dumps(body), media_type="application/json", status_code=200 if ok else 503)
+        return Response(orjson.dumps(body), media_type="application/json", status_code=200 if serving else 503)
 
     async def models(self, request: Request) -> Response:
         """The upstream's model list, for authenticated clients."""
@@ -201,9 +202,8 @@ class Gateway:
         exchange, refusal = await self.engine.assess(
             entry, chat, ip=self._client_ip(request), user_agent=request.headers.get("user-agent"), started=started
         )
-        headers = {"x-request-id": exchange.request_id} if exchange is not None else {}
-        if refusal is not None or exchange is None:
-            assert refusal is not None
+        headers = {"x-request-id": exchange.request_id}
+        if refusal is not None:
             return refusal_response(refusal, headers)
         if chat.stream:
             return await self._forward_stream(exchange, body, headers, started)

@@ -77,6 +77,10 @@ CHALLENGED = Refusal(
 STATE_DOWN = Refusal(503, "Rate-limit state is unavailable; retry shortly", "server_error", "state_unavailable")
 
 
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
 class Engine:
     """Signals, online state, decisions, policy and the event log, for one process."""
 
@@ -140,19 +144,20 @@ class Engine:
 
     async def assess(
         self, key: KeyEntry, chat: ChatRequest, *, ip: str | None, user_agent: str | None, started: float
-    ) -> tuple[Exchange | None, Refusal | None]:
+    ) -> tuple[Exchange, Refusal | None]:
         """The exchange and, if it must not go upstream, the refusal (already recorded)."""
         arrived = datetime.now(UTC)
         signals = run_signals([chat.prompt], self.model)
         scores = signals.scores[0].tolist()
         fired = [s >= FIRES_AT for s in scores]
         half_life_s = self.settings.online.half_life_minutes * 60
+        state_down = False
         try:
             view = await self._state_call(
                 self.state.observe(key.account_id, fired, signals.templates[0], half_life_s), OnlineView()
             )
-        except StateUnavailableError:
-            return None, STATE_DOWN
+        except StateUnavailableError:  # failing closed: decided and recorded all the same, then refused
+            view, state_down = OnlineView(), True
         decision = decide(
             key.tier,
             self.decisions.get(key.account_id),
@@ -175,16 +180,20 @@ class Engine:
             template=signals.templates[0],
             budget=Budget(limits.requests_per_minute, limits.tokens_per_minute, cost),
         )
+        if state_down:
+            self.record(exchange, Outcome(status=503, error="state store unavailable"), _since(started))
+            return exchange, STATE_DOWN
         if decision.action in ("block", "challenge"):
             refusal = BLOCKED if decision.action == "block" else CHALLENGED
-            self.record(exchange, Outcome(status=403), (time.perf_counter() - started) * 1000)
+            self.record(exchange, Outcome(status=403), _since(started))
             return exchange, refusal
         try:
             admission = await self._state_call(self.state.admit(key.account_id, exchange.budget), Admission(True, 0.0))
         except StateUnavailableError:
+            self.record(exchange, Outcome(status=503, error="state store unavailable"), _since(started))
             return exchange, STATE_DOWN
         if not admission.allowed:
-            self.record(exchange, Outcome(status=429), (time.perf_counter() - started) * 1000)
+            self.record(exchange, Outcome(status=429), _since(started))
             retry = max(1, math.ceil(admission.retry_after_s))
             message = f"Rate limit reached for {admission.limit} per minute on this account; retry in {retry} s"
             return exchange, Refusal(429, message, "requests", "rate_limit_exceeded", {"retry-after": str(retry)})

@@ -141,7 +141,6 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM s
         if refusal is not None:
             detail = {"error": refusal.message, "code": refusal.code}
             raise HTTPException(status_code=refusal.status, detail=detail, headers=refusal.headers or None)
-        assert exchange is not None
         self._open[exchange.request_id] = exchange
         while len(self._open) > OPEN_LIMIT:
             _, lost = self._open.popitem(last=False)
