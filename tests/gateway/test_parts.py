@@ -184,3 +184,12 @@ def test_gateway_settings_resolve_paths_and_reject_unknown_keys(tmp_path: Path) 
     path.write_text("schema_version = 1\nupstreams = 'x'\n")
     with pytest.raises(ConfigError, match="upstreams"):
         load_gateway_settings(path)
+
+
+def test_the_example_config_loads_with_its_keys() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "gateway" / "gateway.toml"
+    settings = load_gateway_settings(example)
+    assert settings.keys_file is not None
+    ring = KeyRing(settings.keys_file, settings.keys_database)
+    assert ring.lookup("sk-demo-free-000000000001").tier == "free"  # type: ignore[union-attr]
+    assert settings.policy.action("enterprise", "block") == "challenge"
