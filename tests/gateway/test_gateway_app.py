@@ -353,9 +353,12 @@ def test_upstream_failures_reach_the_client_as_openai_errors(gateway_dir: Path, 
             assert last["error"]["code"] == "upstream_stream_dropped"
             stream_500 = await http.post(CHAT, json={**chat_body(stream=True), "model": "canned-500"}, headers=PAYG)
             assert stream_500.status_code == 502
+            compressed = await http.post(CHAT, json={**chat_body(), "model": "canned-gzip"}, headers=PAYG)
+            assert compressed.status_code == 200  # a gzip answer is decoded, not passed on without its header
+            assert compressed.json()["choices"][0]["message"]["content"].endswith("Paris.")
 
     run(body)
-    assert sorted(r["status"] for r in logged(gateway_dir)) == [502, 502, 502, 504]
+    assert sorted(r["status"] for r in logged(gateway_dir)) == [200, 502, 502, 502, 504]
 
 
 def test_unreachable_upstream_is_a_502(gateway_dir: Path) -> None:

@@ -82,7 +82,7 @@ class Gateway:
         # sock_read bounds the wait for the answer and, in a stream, for each next chunk
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, wait), sock_read=wait)
         connector = aiohttp.TCPConnector(limit=1000, keepalive_timeout=30)
-        self._client = aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False)
+        self._client = aiohttp.ClientSession(connector=connector, timeout=timeout)  # gzip answers decoded
         await self.engine.start()
         # Everything loaded so far (libraries, the model) lives as long as the process: keep it out of the
         # collector's full passes, which otherwise stall every request in flight for tens of milliseconds.

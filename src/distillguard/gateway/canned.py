@@ -7,7 +7,8 @@ completion with the same reply, streamed or not, with ``reasoning_content`` and 
 
 - ``canned-500``: a 500 error;
 - ``canned-slow-<seconds>``: waits that long before answering;
-- ``canned-drop``: a stream that stops after two chunks, without ``[DONE]``.
+- ``canned-drop``: a stream that stops after two chunks, without ``[DONE]``;
+- ``canned-gzip``: the answer gzip-compressed (``Content-Encoding: gzip``), as hosted APIs send it.
 
 Run it with ``python -m distillguard.gateway.canned --port 8000``.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -89,7 +91,11 @@ async def chat(request: Request) -> Response:
         usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(_stream(model, usage), media_type="text/event-stream")
     headers = {k: v for k, v in request.headers.items() if k in SEEN_HEADERS}
-    return Response(orjson.dumps(_completion(model, headers)), media_type="application/json")
+    content = orjson.dumps(_completion(model, headers))
+    if model == "canned-gzip":
+        encoded = {"content-encoding": "gzip"}
+        return Response(gzip.compress(content), media_type="application/json", headers=encoded)
+    return Response(content, media_type="application/json")
 
 
 async def models(_request: Request) -> Response:
