@@ -9,7 +9,10 @@ proxy (one worker) in front of the same upstream, and the open-loop load generat
 proxy; "added" is the proxy's percentile minus the direct run's at the same rate.
 
     python benchmarks/gateway_latency.py --rates 200,500,1000 \
-        --litellm /path/to/venv/bin/litellm --litellm-rates 20,50,200
+        --litellm /path/to/venv/bin/litellm --litellm-rates 20,50,200 [--guardrail]
+
+``--guardrail`` adds a second LiteLLM proxy running the distillguard guardrail (its ``litellm``
+environment must have distillguard installed, as ``.venv-litellm`` does).
 """
 
 from __future__ import annotations
@@ -62,6 +65,26 @@ general_settings:
   master_key: {key}
 litellm_settings:
   telemetry: false
+"""
+
+GUARDRAIL = """
+guardrails:
+  - guardrail_name: distillguard
+    litellm_params:
+      guardrail: distillguard.gateway.litellm_guardrail.DistillguardGuardrail
+      mode: [pre_call, post_call]
+      default_on: true
+      distillguard_config: {config}
+"""
+
+GUARDRAIL_CONFIG = """
+schema_version = 1
+default_tier = "enterprise"
+[event_log]
+directory = "guardrail-log"
+[tiers.enterprise]
+requests_per_minute = 10000000
+tokens_per_minute = 10000000000
 """
 
 
@@ -134,9 +157,9 @@ def start(command: list[str], port: int, processes: list[subprocess.Popen[Any]],
 
 
 def start_servers(
-    work: Path, litellm: Path | None, processes: list[subprocess.Popen[Any]]
+    work: Path, litellm: Path | None, guardrail: bool, processes: list[subprocess.Popen[Any]]
 ) -> dict[str, tuple[str, str]]:
-    """Upstream, gateway and (optionally) LiteLLM; returns each target's URL and key."""
+    """Upstream, gateway and (optionally) LiteLLM, plain and with the guardrail; each target's URL and key."""
     upstream = free_port()
     start([sys.executable, "-m", "distillguard.gateway.canned", "--port", str(upstream)], upstream, processes)
     (work / "keys.toml").write_text(KEYS)
@@ -153,12 +176,19 @@ def start_servers(
         "distillguard": (f"http://127.0.0.1:{gateway}/v1/chat/completions", KEY),
     }
     if litellm is not None:
-        port = free_port()
-        (work / "litellm.yaml").write_text(LITELLM_CONFIG.format(port=upstream, key=LITELLM_KEY))
-        env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
-        command = [str(litellm), "--config", str(work / "litellm.yaml"), "--port", str(port), "--num_workers", "1"]
-        start(command, port, processes, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        targets["litellm"] = (f"http://127.0.0.1:{port}/v1/chat/completions", LITELLM_KEY)
+        (work / "guardrail.toml").write_text(GUARDRAIL_CONFIG)
+        config = LITELLM_CONFIG.format(port=upstream, key=LITELLM_KEY)
+        variants = {"litellm": config, "litellm+guardrail": config + GUARDRAIL.format(config=work / "guardrail.toml")}
+        for name, text in variants.items():
+            if name == "litellm+guardrail" and not guardrail:
+                continue
+            port = free_port()
+            path = work / f"{name.replace('+', '-')}.yaml"
+            path.write_text(text)
+            env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
+            command = [str(litellm), "--config", str(path), "--port", str(port), "--num_workers", "1"]
+            start(command, port, processes, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            targets[name] = (f"http://127.0.0.1:{port}/v1/chat/completions", LITELLM_KEY)
     return targets
 
 
@@ -187,6 +217,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--litellm", type=Path, default=None, help="The `litellm` command of a litellm[proxy] install")
     parser.add_argument("--litellm-rates", default="20,50,200")
+    parser.add_argument("--guardrail", action="store_true", help="Also a LiteLLM proxy running the guardrail")
     parser.add_argument("--out", type=Path, default=HERE.parent / "docs" / "gateway-bench.json")
     args = parser.parse_args()
     rates = {"direct": [float(r) for r in args.rates.split(",")], "litellm": []}
@@ -194,6 +225,7 @@ def main() -> None:
     if args.litellm is not None:
         rates["litellm"] = [float(r) for r in args.litellm_rates.split(",")]
         rates["direct"] = sorted({*rates["direct"], *rates["litellm"]})
+        rates["litellm+guardrail"] = rates["litellm"] if args.guardrail else []
     processes: list[subprocess.Popen[Any]] = []
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -201,7 +233,7 @@ def main() -> None:
         body_path = work / "bodies.jsonl"
         bodies(body_path)
         try:
-            targets = start_servers(work, args.litellm, processes)
+            targets = start_servers(work, args.litellm, args.guardrail, processes)
             for url, key in targets.values():  # warm every path once
                 load(url, 50, 2, key, body_path)
             for rate in rates["direct"]:
