@@ -245,6 +245,12 @@ def test_scan_decisions_block_campaign_members_and_reload_without_restart(gatewa
             assert challenged.json()["error"]["code"] == "identity_verification_required"
             assert (await http.post(CHAT, json=chat_body(), headers=PAYG)).status_code == 200
 
+            metrics = (await http.get("/metrics")).text
+            assert 'distillguard_requests_total{action="block",status="403",tier="payg",verdict="block"}' in metrics
+            assert "distillguard_decisions_loaded 2.0" in metrics
+            assert "distillguard_keys_loaded 3.0" in metrics
+            assert "distillguard_gateway_seconds_count" in metrics
+
     run(body)
     blocked = [d for d in decisions(gateway_dir) if d["action"] == "block"]
     assert blocked

@@ -1,6 +1,7 @@
 """The gateway: an OpenAI-compatible reverse proxy that scores, decides and enforces per request.
 
-Routes: ``POST /v1/chat/completions`` (streamed or not), ``GET /v1/models``, ``GET /healthz``.
+Routes: ``POST /v1/chat/completions`` (streamed or not), ``GET /v1/models``, ``GET /healthz``,
+``GET /metrics``.
 Per request: authenticate the key (401), read the body within ``max_body_bytes`` (413), validate
 it (400), then the :class:`~distillguard.gateway.engine.Engine` scores, decides and takes the
 request from the account's budget; a refusal (403, 429 with ``Retry-After``, 503) is answered
@@ -30,6 +31,7 @@ from distillguard.errors import ConfigError
 from distillguard.gateway.chat_request import BadRequestError, parse_chat_request
 from distillguard.gateway.engine import Engine, Exchange, Refusal
 from distillguard.gateway.keys import KeyEntry, KeyRing
+from distillguard.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import StateStore
@@ -72,6 +74,7 @@ class Gateway:
         self.keys = KeyRing(settings.keys_file, settings.keys_database)
         self.engine = Engine(settings, state=state)
         self.engine.reloadable["keys"] = self.keys
+        self.engine.metrics.gauge("distillguard_keys_loaded", "API keys in force.", lambda: len(self.keys))
         self._client: aiohttp.ClientSession | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -150,6 +153,10 @@ class Gateway:
             "buffered_records": self.engine.log.pending,
         }
         return Response(orjson.dumps(body), media_type="application/json", status_code=200 if serving else 503)
+
+    async def metrics(self, request: Request) -> Response:
+        """The gateway's metrics, in Prometheus' text format."""
+        return Response(self.engine.metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     async def models(self, request: Request) -> Response:
         """The upstream's model list, for authenticated clients."""
@@ -367,6 +374,7 @@ def create_app(settings: GatewaySettings, *, state: StateStore | None = None) ->
             Route(CHAT_PATH, gateway.chat, methods=["POST"]),
             Route("/v1/models", gateway.models, methods=["GET"]),
             Route("/healthz", gateway.health, methods=["GET"]),
+            Route("/metrics", gateway.metrics, methods=["GET"]),
         ],
         exception_handlers={404: not_found, 405: not_allowed},
         lifespan=lifespan,

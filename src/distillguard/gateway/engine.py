@@ -27,6 +27,7 @@ from distillguard.gateway.chat_request import ChatRequest
 from distillguard.gateway.decisions import DecisionTable
 from distillguard.gateway.eventlog import EventLog
 from distillguard.gateway.keys import KeyEntry
+from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.policy import Decision, decide
 from distillguard.gateway.relay import Outcome, ResponseEdit
 from distillguard.gateway.settings import GatewaySettings
@@ -96,6 +97,11 @@ class Engine:
         self._finisher = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         self.log = EventLog(settings.event_log, finisher=self._finisher)
         self.reloadable: dict[str, Any] = {"decisions": self.decisions}
+        self.metrics = GatewayMetrics()
+        self.metrics.gauge(
+            "distillguard_decisions_loaded", "Accounts the last scan flagged.", lambda: len(self.decisions)
+        )
+        self.metrics.gauge("distillguard_event_log_pending", "Records waiting for a flush.", lambda: self.log.pending)
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -256,6 +262,7 @@ class Engine:
             "gateway_ms": None if added_ms is None else round(added_ms, 3),
         }
         self.log.record(row, record)
+        self.metrics.observe(exchange.key.tier, decision.verdict, decision.action, outcome.status, added_ms)
 
     def settle_soon(self, exchange: Exchange, outcome: Outcome) -> None:
         """:meth:`settle` from code that cannot wait (a stream's end): record now, spend tokens in a task."""

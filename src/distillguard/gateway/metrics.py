@@ -1,0 +1,53 @@
+"""The gateway's metrics in Prometheus' text format (``GET /metrics``).
+
+- ``distillguard_requests_total{tier, verdict, action, status}``: every request the engine decided;
+- ``distillguard_gateway_seconds``: the time the gateway itself adds to a request (outside the upstream call);
+- ``distillguard_decisions_loaded``, ``distillguard_keys_loaded``: the size of the tables in force;
+- ``distillguard_event_log_pending``: records waiting for the next flush.
+
+Each gateway process has its own registry; scrape every replica.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+#: Buckets for the added latency, in seconds: 0.25 ms to 250 ms.
+BUCKETS: Final = (0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class GatewayMetrics:
+    """Counters, a latency histogram and gauges in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "distillguard_requests",
+            "Requests decided by the gateway, by tier, verdict, action and the status returned.",
+            ["tier", "verdict", "action", "status"],
+            registry=self.registry,
+        )
+        self.added = Histogram(
+            "distillguard_gateway_seconds",
+            "Time the gateway adds to a request, outside the upstream call.",
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+
+    def gauge(self, name: str, description: str, read: Callable[[], float]) -> None:
+        """A gauge read when scraped."""
+        Gauge(name, description, registry=self.registry).set_function(read)
+
+    def observe(self, tier: str, verdict: str, action: str, status: int, added_ms: float | None) -> None:
+        """Count one decided request."""
+        self.requests.labels(tier, verdict, action, str(status)).inc()
+        if added_ms is not None:
+            self.added.observe(added_ms / 1000)
+
+    def render(self) -> bytes:
+        """The registry in the text exposition format."""
+        return generate_latest(self.registry)
