@@ -16,6 +16,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
+from distillguard.gateway import eventlog
 from distillguard.gateway.eventlog import EventLog
 from distillguard.gateway.settings import EventLogSettings
 from tests.gateway.conftest import PAYG, chat_body, free_port, serve
@@ -75,6 +76,7 @@ def test_a_killed_gateways_journal_is_recovered_at_the_next_start(tmp_path: Path
     script = f"""
 import os, datetime
 from pathlib import Path
+from distillguard.gateway import eventlog
 from distillguard.gateway.eventlog import EventLog
 from distillguard.gateway.settings import EventLogSettings
 log = EventLog(EventLogSettings(directory=Path({str(settings.directory)!r})))
@@ -159,3 +161,27 @@ def test_jsonl_parts_are_a_v1_dataset_that_scan_reads(tmp_path: Path) -> None:
     subprocess.run([*command, "--workers", "1"], check=True, capture_output=True, timeout=300)
     accounts = pq.read_table(tmp_path / "scan" / "accounts.parquet")
     assert sorted(accounts.column("account_id").to_pylist()) == [f"acct-{i}" for i in range(4)]
+
+
+def test_a_failed_flush_keeps_the_records_for_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = EventLog(EventLogSettings(directory=tmp_path / "log"))
+    row = {
+        "request_id": "r-1",
+        "timestamp": datetime.now(UTC),
+        "account_id": "a",
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "response": "",
+    }
+    log.record(row, {"request_id": "r-1"})
+
+    def disk_full(path: Path, lines: list[bytes]) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(eventlog, "_fsync_append", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            log.flush()
+    assert log.pending == 1
+    log.close()
+    assert [r["request_id"] for r in logged(tmp_path)] == ["r-1"]

@@ -78,7 +78,8 @@ class EventLog:
         self.journal_dir = self.root / JOURNAL
         for sub in (JOURNAL, "exchanges", "decisions"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # file work, one flush at a time
+        self._buffer = threading.Lock()  # the buffers: held only to append or swap, never across file work
         self._exchanges: list[bytes] = []
         self._decisions: list[bytes] = []
         self._finisher = finisher
@@ -99,8 +100,10 @@ class EventLog:
         releases the interpreter lock: a flush thread that serialised a second of records at once would
         hold the event loop up for tens of milliseconds.
         """
-        self._exchanges.append(orjson.dumps(exchange, option=_JSON_LINE))
-        self._decisions.append(orjson.dumps(decision, option=_JSON_LINE))
+        lines = orjson.dumps(exchange, option=_JSON_LINE), orjson.dumps(decision, option=_JSON_LINE)
+        with self._buffer:  # a flush thread swapping the buffers mid-append would lose the record
+            self._exchanges.append(lines[0])
+            self._decisions.append(lines[1])
 
     @property
     def pending(self) -> int:
@@ -122,13 +125,20 @@ class EventLog:
         nothing waits for the event loop and the process may end as soon as this returns).
         """
         with self._lock:
-            exchanges, self._exchanges = self._exchanges, []
-            decisions, self._decisions = self._decisions, []
+            with self._buffer:
+                exchanges, self._exchanges = self._exchanges, []
+                decisions, self._decisions = self._decisions, []
             if exchanges:
                 if self._journal_rows == 0:
                     self._journal_started = time.monotonic()
-                _fsync_append(self._journal("decisions"), decisions)
-                _fsync_append(self._journal("exchanges"), exchanges)
+                try:
+                    _fsync_append(self._journal("exchanges"), exchanges)
+                    _fsync_append(self._journal("decisions"), decisions)
+                except OSError:  # disk full or gone: keep the records for the next flush
+                    with self._buffer:
+                        self._exchanges[:0] = exchanges
+                        self._decisions[:0] = decisions
+                    raise
                 self._journal_rows += len(exchanges)
             age = time.monotonic() - self._journal_started
             due = self._journal_rows >= self.settings.rotate_rows or age >= self.settings.rotate_seconds
