@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import orjson
 import pyarrow.parquet as pq
 import pytest
 
@@ -185,3 +186,30 @@ def test_a_failed_flush_keeps_the_records_for_the_next(tmp_path: Path, monkeypat
     assert log.pending == 1
     log.close()
     assert [r["request_id"] for r in logged(tmp_path)] == ["r-1"]
+
+
+def test_a_client_leaving_mid_stream_is_logged_as_499(gateway_dir: Path, upstream_url: str) -> None:
+    port = free_port()
+    process = serve(gateway_dir, CONFIG, upstream_url, port)
+
+    async def leave_early() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        body = orjson.dumps({**chat_body(stream=True), "model": "canned-trickle"})
+        head = (
+            f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: {PAYG['authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        await reader.readuntil(b"\n\n")  # the first event, then away
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(1.5)
+
+    try:
+        anyio.run(leave_early)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    [row] = logged(gateway_dir)
+    assert row["status"] == 499

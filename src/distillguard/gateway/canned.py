@@ -8,6 +8,7 @@ completion with the same reply, streamed or not, with ``reasoning_content`` and 
 - ``canned-500``: a 500 error;
 - ``canned-slow-<seconds>``: waits that long before answering;
 - ``canned-drop``: a stream that stops after two chunks, without ``[DONE]``;
+- ``canned-trickle``: a stream with a second's pause between chunks (for clients that leave mid-way);
 - ``canned-gzip``: the answer gzip-compressed (``Content-Encoding: gzip``), as hosted APIs send it.
 
 Run it with ``python -m distillguard.gateway.canned --port 8000``.
@@ -69,6 +70,8 @@ async def _stream(model: str, usage: bool) -> AsyncIterator[bytes]:
     if model == "canned-drop":
         return
     for piece in PIECES:
+        if model == "canned-trickle":
+            await asyncio.sleep(1.0)
         yield _chunk(model, {"content": piece})
     yield _chunk(model, {}, "stop")
     if usage:
