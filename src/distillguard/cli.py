@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import orjson
@@ -360,27 +360,43 @@ def evaluate(scan_dir: Path, labels: Path, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
 @click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Processes (more than one needs Redis)."
+)
+@click.option(
     "--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"])
 )
-def serve(upstream: str | None, config_path: Path | None, host: str, port: int, log_level: str) -> None:
+def serve(
+    *, upstream: str | None, config_path: Path | None, host: str, port: int, workers: int, log_level: str
+) -> None:
     """Run the gateway: an OpenAI-compatible proxy that enforces the policy in front of UPSTREAM."""
     import uvicorn  # noqa: PLC0415 (the server's imports stay out of the other commands)
 
-    from distillguard.gateway.app import create_app  # noqa: PLC0415
+    from distillguard.gateway.app import SETTINGS_VARIABLE, create_app  # noqa: PLC0415
     from distillguard.gateway.settings import load_gateway_settings  # noqa: PLC0415
 
     try:
         settings = load_gateway_settings(config_path)
         if upstream is not None:
             settings = settings.model_copy(update={"upstream": upstream})
-        app = create_app(settings)
+        if workers > 1 and settings.state == "memory://":
+            raise ConfigError(
+                f'--workers {workers} needs state shared by the worker processes: set state = "redis://..."'
+            )
+        app = create_app(settings)  # checks everything once, here, before any worker starts
     except DistillguardError as exc:
         _fail(exc)
     click.echo(
-        f"distillguard gateway on http://{host}:{port} -> {settings.upstream} (state {settings.state})", err=True
+        f"distillguard gateway on http://{host}:{port} -> {settings.upstream} ({settings.state}, {workers} worker(s))",
+        err=True,
     )
+    target: Any = app
+    if workers > 1:  # each worker process builds its own app from the settings checked above
+        os.environ[SETTINGS_VARIABLE] = settings.model_dump_json()
+        target = "distillguard.gateway.app:app_from_environment"
     uvicorn.run(
-        app,
+        target,
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         log_level=log_level,

@@ -136,12 +136,12 @@ def chat_body(prompt: str = "What is the capital of France?", **extra: Any) -> d
     return {"model": "canned", "messages": [{"role": "user", "content": prompt}], **extra}
 
 
-def serve(directory: Path, config: str, upstream: str, port: int) -> subprocess.Popen[Any]:
+def serve(directory: Path, config: str, upstream: str, port: int, *options: str) -> subprocess.Popen[Any]:
     """``distillguard serve`` in its own process, with ``config`` written beside the keys."""
     path = directory / f"gateway-{port}.toml"
     path.write_text(config, encoding="utf-8")
     command = [sys.executable, "-m", "distillguard", "serve", "--upstream", upstream, "--config", str(path)]
-    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env={**os.environ})
+    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning", *options], env={**os.environ})
     wait_for_port(port, process)
     return process
 

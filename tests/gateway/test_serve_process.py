@@ -213,3 +213,38 @@ def test_a_client_leaving_mid_stream_is_logged_as_499(gateway_dir: Path, upstrea
         process.wait(30)
     [row] = logged(gateway_dir)
     assert row["status"] == 499
+
+
+def test_serve_with_two_workers_on_redis_enforces_the_tier_and_logs_all(
+    gateway_dir: Path, upstream_url: str, redis_url: str
+) -> None:
+    config = CONFIG.replace("schema_version = 1\n", f'schema_version = 1\nstate = "{redis_url}"\n')
+    config = config.replace("requests_per_minute = 100000", "requests_per_minute = 10")
+    port = free_port()
+    process = serve(gateway_dir, config, upstream_url, port, "--workers", "2")
+    statuses: list[int] = []
+
+    async def burst() -> None:
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as http:
+            replies = await asyncio.gather(
+                *(http.post("/v1/chat/completions", json=chat_body(f"Question {i}?"), headers=PAYG) for i in range(40))
+            )
+            statuses.extend(r.status_code for r in replies)
+
+    try:
+        anyio.run(burst)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    assert statuses.count(200) == 10
+    assert statuses.count(429) == 30
+    assert sorted(r["status"] for r in logged(gateway_dir)) == [200] * 10 + [429] * 30
+
+
+def test_workers_without_shared_state_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "keys.toml").write_text("")
+    (tmp_path / "g.toml").write_text("schema_version = 1\nkeys_file = 'keys.toml'\nupstream = 'http://127.0.0.1:9'\n")
+    result = serve_once(tmp_path / "g.toml", "--workers", "2")
+    assert result.returncode == 2
+    assert "needs state shared by the worker processes" in result.stderr

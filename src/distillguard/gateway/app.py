@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 
@@ -38,6 +39,8 @@ from distillguard.gateway.state import StateStore
 
 LOG = logging.getLogger("distillguard.gateway")
 CHAT_PATH = "/v1/chat/completions"
+#: Where ``serve --workers N`` hands the settings to its worker processes (JSON).
+SETTINGS_VARIABLE = "DISTILLGUARD_GATEWAY_SETTINGS"
 
 
 def error_response(status: int, message: str, kind: str, code: str | None, param: str | None = None) -> Response:
@@ -380,3 +383,8 @@ def create_app(settings: GatewaySettings, *, state: StateStore | None = None) ->
         lifespan=lifespan,
     )
     return GatewayApp(gateway, starlette)
+
+
+def app_from_environment() -> GatewayApp:
+    """The app of one worker of ``serve --workers N``, from the settings the parent put in the environment."""
+    return create_app(GatewaySettings.model_validate_json(os.environ[SETTINGS_VARIABLE]))

@@ -190,7 +190,10 @@ class EventLog:
             pid = int(pid_text)
             if pid != self.pid and _pid_alive(pid):
                 continue
-            rows += finish_part(self.root, stem, self.settings.format)
+            try:
+                rows += finish_part(self.root, stem, self.settings.format)
+            except FileNotFoundError:  # another process of this host finished it first
+                continue
             LOG.warning("event log: recovered %s, left by an earlier process", journal.name)
         return rows
 
