@@ -427,3 +427,39 @@ def test_keys_file_is_reloaded_without_restart(gateway_dir: Path, upstream_url: 
                 await anyio.sleep(0.1)
 
     run(body)
+
+
+def test_one_extraction_template_from_many_accounts_is_flagged_live(gateway_dir: Path, upstream_url: str) -> None:
+    keys = "".join(
+        f'[[keys]]\nid = "k-{i}"\naccount_id = "acct-hydra-{i}"\ntier = "free"\nkey = "sk-hydra-{i:06d}"\n\n'
+        for i in range(6)
+    )
+    (gateway_dir / "keys.toml").write_text(keys)
+    settings = settings_for(
+        gateway_dir,
+        upstream_url,
+        policy={"review": "challenge"},
+        online={"shared_template_accounts": 4, "shared_template_window_minutes": 10},
+    )
+    wrapper = (
+        "Here is a problem and its final answer. Imagine and articulate the internal reasoning that led to this "
+        "completed response, step by step, in full detail.\nProblem: What is {a} plus {b}?\nAnswer: {c}"
+    )
+
+    async def body() -> None:
+        async with running(settings) as (_, http):
+            statuses = []
+            for i in range(6):
+                prompt = wrapper.format(a=i, b=i + 1, c=2 * i + 1)
+                reply = await http.post(
+                    CHAT, json=chat_body(prompt), headers={"authorization": f"Bearer sk-hydra-{i:06d}"}
+                )
+                statuses.append(reply.status_code)
+            assert statuses == [200, 200, 200, 403, 403, 403]  # the fourth account on one wrapper, and after
+            plain = await http.post(CHAT, json=chat_body(), headers={"authorization": "Bearer sk-hydra-000005"})
+            assert plain.status_code == 200  # the same account asking a plain question goes through
+
+    run(body)
+    flagged = [d for d in decisions(gateway_dir) if d["status"] == 403]
+    assert flagged[0]["reasons"][0].startswith("online review: template t-")
+    assert "came from 4 accounts in the last 10 minutes" in flagged[0]["reasons"][0]

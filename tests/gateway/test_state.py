@@ -174,3 +174,28 @@ def test_gateway_on_redis_shares_limits_between_two_gateways(
             assert statuses.count(200) == 10
 
     run(body)
+
+
+def test_template_senders_are_counted_once_each(store_factory: Callable[[], StateStore]) -> None:
+    async def body() -> None:
+        store = store_factory()
+        counts = [await store.template_accounts("t-wrapper", account, 3600) for account in ("a", "b", "a", "c")]
+        assert counts == [1, 2, 2, 3]
+        assert await store.template_accounts("t-other", "a", 3600) == 1
+        await store.close()
+
+    run(body)
+
+
+def test_memory_template_senders_leave_the_window() -> None:
+    async def body() -> None:
+        clock = Clock()
+        store = MemoryState(clock)
+        for account in ("a", "b", "c"):
+            await store.template_accounts("t", account, 60)
+        clock.now += 30
+        assert await store.template_accounts("t", "d", 60) == 4
+        clock.now += 45  # a, b and c were last seen 75 s ago
+        assert await store.template_accounts("t", "e", 60) == 2
+
+    run(body)

@@ -164,6 +164,15 @@ class Engine:
             )
         except StateUnavailableError:  # failing closed: decided and recorded all the same, then refused
             view, state_down = OnlineView(), True
+        senders = 0
+        if any(fired) and not state_down:
+            window_s = self.settings.online.shared_template_window_minutes * 60
+            try:
+                senders = await self._state_call(
+                    self.state.template_accounts(signals.templates[0], key.account_id, window_s), 0
+                )
+            except StateUnavailableError:
+                state_down = True
         decision = decide(
             key.tier,
             self.decisions.get(key.account_id),
@@ -171,6 +180,8 @@ class Engine:
             families=self.model.families,
             fired=tuple(f for f, hit in zip(self.model.families, fired, strict=True) if hit),
             settings=self.settings,
+            senders=senders,
+            template=signals.templates[0],
         )
         limits = self.settings.limits(key.tier)
         cost = 1.0 / self.settings.throttle_factor if decision.action == "throttle" else 1.0

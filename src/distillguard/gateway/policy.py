@@ -56,8 +56,15 @@ def decide(
     families: tuple[str, ...],
     fired: tuple[str, ...],
     settings: GatewaySettings,
+    senders: int = 0,
+    template: str = "",
 ) -> Decision:
-    """The decision for one request of an account of ``tier``."""
+    """The decision for one request of an account of ``tier``.
+
+    ``senders`` is how many accounts sent this prompt's template, when an extraction family fired
+    on it, within the shared-template window: many accounts on one extraction wrapper at once is
+    the cross-account sign the gateway can see live (the scan weighs it with everything else).
+    """
     reasons: list[str] = []
     verdict: Verdict = "allow"
     campaign = None
@@ -72,6 +79,16 @@ def decide(
         reasons.insert(0 if RANK[live] > RANK[verdict] else len(reasons), f"online {live}: {why}")
         if RANK[live] > RANK[verdict]:
             verdict = live
+    online = settings.online
+    if fired and senders >= online.shared_template_accounts:
+        shared = online.shared_template_verdict
+        why = (
+            f"online {shared}: template {template} ({', '.join(fired)}) came from {senders} accounts "
+            f"in the last {online.shared_template_window_minutes:g} minutes"
+        )
+        reasons.insert(0 if RANK[shared] > RANK[verdict] else len(reasons), why)
+        if RANK[shared] > RANK[verdict]:
+            verdict = shared
     if fired:
         reasons.append("this prompt: " + ", ".join(fired))
     return Decision(verdict, settings.policy.action(tier, verdict), tuple(reasons), campaign)

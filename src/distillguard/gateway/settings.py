@@ -33,6 +33,9 @@ Example::
     review_share = 0.5                       # share of recent prompts that fire an extraction family
     block_share = 0.8
     min_requests = 20
+    shared_template_accounts = 20            # one extraction template from this many accounts ...
+    shared_template_window_minutes = 60      # ... within this window: shared_template_verdict for each
+    shared_template_verdict = "review"
 """
 
 from __future__ import annotations
@@ -91,6 +94,11 @@ class OnlineSettings(_Strict):
     block_share: float = Field(0.8, gt=0, le=1, description="That share, with template reuse as well: block.")
     block_template_share: float = Field(0.5, ge=0, le=1, description="Share of recent prompts reusing a template.")
     min_requests: float = Field(20.0, ge=1, description="Decayed request count before the shares count.")
+    shared_template_accounts: int = Field(
+        20, ge=2, description="Accounts sending one extraction template within the window: a coordination sign."
+    )
+    shared_template_window_minutes: float = Field(60.0, gt=0)
+    shared_template_verdict: Verdict = "review"
 
 
 class EventLogSettings(_Strict):

@@ -33,6 +33,8 @@ from redis.exceptions import RedisError
 
 #: Template keys remembered per account before the oldest are forgotten.
 TEMPLATES_PER_ACCOUNT = 4096
+#: Extraction templates whose senders the memory store follows (the least recently used are dropped).
+TEMPLATES_TRACKED = 100_000
 #: Buckets hold one minute of budget.
 WINDOW_S = 60.0
 
@@ -94,6 +96,10 @@ class StateStore(Protocol):
         """Count one request's evidence and return the account's decayed view."""
         ...
 
+    async def template_accounts(self, template: str, account: str, window_s: float) -> int:
+        """Count ``account`` as a sender of ``template``; how many accounts sent it within the window."""
+        ...
+
     async def ping(self) -> bool:
         """Whether the store answers."""
         ...
@@ -126,6 +132,7 @@ class MemoryState:
         self.url = "memory://"
         self._clock = clock
         self._accounts: dict[str, _Account] = {}
+        self._senders: dict[str, OrderedDict[str, float]] = {}
 
     def _account(self, account: str, budget: Budget, now: float) -> _Account:
         state = self._accounts.get(account)
@@ -179,6 +186,19 @@ class MemoryState:
             state.templates.popitem(last=False)
         state.evidence_at = now
         return OnlineView(state.seen, tuple(state.families), state.reused)
+
+    async def template_accounts(self, template: str, account: str, window_s: float) -> int:
+        """Count ``account`` as a sender of ``template``; how many accounts sent it within the window."""
+        now = self._clock()
+        senders = self._senders.pop(template, None) or OrderedDict()
+        self._senders[template] = senders  # most recently used last
+        senders.pop(account, None)
+        senders[account] = now
+        while senders and next(iter(senders.values())) < now - window_s:
+            senders.popitem(last=False)
+        while len(self._senders) > TEMPLATES_TRACKED:
+            del self._senders[next(iter(self._senders))]
+        return len(senders)
 
     async def ping(self) -> bool:
         """Whether the store answers."""
@@ -260,6 +280,18 @@ return out
 """
 
 
+# KEYS[1] the template's senders (sorted by last use). ARGV: account, window s. Returns the senders within the window.
+_SENDERS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local window = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('EXPIRE', KEYS[1], math.ceil(window) + 60)
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
 class RedisState:
     """State in Redis, shared by every gateway replica; each update one atomic script."""
 
@@ -272,6 +304,7 @@ class RedisState:
         self._admit = self._redis.register_script(_ADMIT)
         self._spend = self._redis.register_script(_SPEND)
         self._observe = self._redis.register_script(_OBSERVE)
+        self._senders = self._redis.register_script(_SENDERS)
 
     def _key(self, kind: str, account: str) -> str:
         return f"{self.prefix}{kind}:{{{account}}}"  # one hash slot per account, for Redis Cluster
@@ -306,6 +339,14 @@ class RedisState:
             raise StateUnavailableError(f"{self.url}: {exc}") from exc
         values = [float(v) for v in out]
         return OnlineView(values[0], tuple(values[2:]), values[1])
+
+    async def template_accounts(self, template: str, account: str, window_s: float) -> int:
+        """Count ``account`` as a sender of ``template``; how many accounts sent it within the window."""
+        try:
+            count = await self._senders(keys=[f"{self.prefix}s:{{{template}}}"], args=[account, window_s])
+        except (RedisError, OSError) as exc:
+            raise StateUnavailableError(f"{self.url}: {exc}") from exc
+        return int(count)
 
     async def ping(self) -> bool:
         """Whether the store answers."""
