@@ -1,10 +1,11 @@
 """One request's decision: the last scan's verdict, the account's online evidence, the policy's action.
 
-The verdict is the stronger of two: what the last ``scan`` said of the account (campaign
-members and other flagged accounts, pushed as ``accounts.parquet``) and what the account's
-recent requests say on their own (a high, sustained share of one extraction family; with
-template reuse as well, a block). The action is the policy's for the account's tier and that
-verdict. Every decision carries readable reasons, strongest first.
+The verdict is the strongest of three: what the last ``scan`` said of the account (campaign
+members and other flagged accounts, pushed as ``accounts.parquet``), what the account's recent
+requests say on their own (a high, sustained share of one extraction family; with template
+reuse as well, a block), and whether the prompt's extraction template came from many accounts
+at once. The action is the policy's for the account's tier and that verdict. Every decision
+carries readable reasons, strongest first.
 """
 
 from __future__ import annotations
