@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -84,8 +84,9 @@ class Settings(_Strict):
     scan: ScanSettings = ScanSettings()
 
 
-def _describe(error: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
+def describe_validation_error(error: ValidationError, heading: str) -> str:
+    """A pydantic error as a message for people: ``heading``, then one line per key at fault."""
+    lines = [heading]
     for item in error.errors():
         key = ".".join(str(part) for part in item["loc"]) or "(top level)"
         value = item.get("input")
@@ -93,21 +94,26 @@ def _describe(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
+def read_toml(path: Path, kind: str) -> dict[str, Any]:
+    """A TOML file's table; a :class:`ConfigError` naming the file (as a ``kind``) when it cannot be read."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {kind} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read {kind} ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
 def load_settings(path: Path | None) -> Settings:
     """Read ``path`` (or return the defaults when it is ``None``)."""
     if path is None:
         return Settings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, "config file")
     if "schema_version" not in data:
         raise ConfigError(f"{path}: `schema_version` is missing; this release reads schema_version = {SCHEMA_VERSION}")
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, str(path))) from exc
+        raise ConfigError(describe_validation_error(exc, f"{path}: invalid configuration")) from exc

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from distillguard.config import read_toml
 from distillguard.errors import ConfigError
 
 
@@ -71,12 +71,7 @@ class _KeysFile(BaseModel):
 
 def read_keys_file(path: Path) -> dict[str, KeyEntry]:
     """The keys of a TOML keys file by hash; a clear :class:`ConfigError` naming the entry at fault."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: keys file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, "keys file")
     try:
         parsed = _KeysFile.model_validate(data)
     except ValidationError as exc:

@@ -40,12 +40,12 @@ Example::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from distillguard.config import describe_validation_error, read_toml
 from distillguard.errors import ConfigError
 
 Action = Literal["allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block"]
@@ -146,20 +146,11 @@ def load_gateway_settings(path: Path | None) -> GatewaySettings:
     """Read the gateway's TOML file, or the defaults when ``path`` is ``None``."""
     if path is None:
         return GatewaySettings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, "config file")
     try:
         settings = GatewaySettings.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: invalid gateway configuration"]
-        for item in exc.errors():
-            key = ".".join(str(p) for p in item["loc"]) or "(top level)"
-            lines.append(f"  {key} = {item.get('input')!r}: {item['msg']}")
-        raise ConfigError("\n".join(lines)) from exc
+        raise ConfigError(describe_validation_error(exc, f"{path}: invalid gateway configuration")) from exc
     base = path.parent
     updates: dict[str, object] = {}
     if settings.keys_file is not None and not settings.keys_file.is_absolute():

@@ -8,7 +8,6 @@ Unknown keys and out-of-range values fail with the file, the key and the value.
 
 from __future__ import annotations
 
-import tomllib
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from distillguard.config import describe_validation_error, read_toml
 from distillguard.errors import ConfigError
 from distillguard.schema import TIERS
 
@@ -123,17 +123,8 @@ def load_scenario(name_or_path: str) -> Scenario:
             known = ", ".join(builtin_scenarios())
             raise ConfigError(f"no scenario named {name_or_path!r} (built in: {known}); or pass a .toml path")
         path = Path(str(files("distillguard.simulate") / "scenarios" / f"{name_or_path}.toml"))
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: scenario file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, "scenario file")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: invalid scenario"]
-        for item in exc.errors():
-            key = ".".join(str(p) for p in item["loc"]) or "(top level)"
-            lines.append(f"  {key} = {item.get('input')!r}: {item['msg']}")
-        raise ConfigError("\n".join(lines)) from exc
+        raise ConfigError(describe_validation_error(exc, f"{path}: invalid scenario")) from exc
