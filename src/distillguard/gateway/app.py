@@ -219,6 +219,20 @@ class Gateway:
             return await self._forward_stream(exchange, body, headers, started)
         return await self._forward(exchange, body, headers, started)
 
+    async def _upstream_failed(
+        self, exchange: Exchange, outcome: Outcome, exc: TimeoutError | aiohttp.ClientError
+    ) -> Response:
+        """The answer to a request the upstream did not answer (timeout: 504, anything else: 502), recorded."""
+        if isinstance(exc, TimeoutError):
+            outcome.status, outcome.error = 504, "upstream timeout"
+            response = error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
+        else:
+            outcome.status, outcome.error = 502, f"upstream: {exc!r}"
+            message = f"The upstream model server failed: {exc}"
+            response = error_response(502, message, "upstream_error", "upstream_error")
+        await self.engine.settle(exchange, outcome, None)
+        return response
+
     async def _forward(self, exchange: Exchange, body: bytes, headers: dict[str, str], started: float) -> Response:
         outcome = Outcome()
         sent = time.perf_counter()
@@ -227,14 +241,8 @@ class Gateway:
                 f"{self.upstream}/v1/chat/completions", data=body, headers=self._upstream_headers(exchange)
             ) as upstream:
                 status, content = upstream.status, await upstream.read()
-        except TimeoutError:
-            outcome.status, outcome.error = 504, "upstream timeout"
-            await self.engine.settle(exchange, outcome, None)
-            return error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
-        except aiohttp.ClientError as exc:
-            outcome.status, outcome.error = 502, f"upstream: {exc!r}"
-            await self.engine.settle(exchange, outcome, None)
-            return error_response(502, f"The upstream model server failed: {exc}", "upstream_error", "upstream_error")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return await self._upstream_failed(exchange, outcome, exc)
         back = time.perf_counter()
         if status != 200:
             response = self._passthrough(status, content)
@@ -266,14 +274,8 @@ class Gateway:
             upstream = await self.client.post(
                 f"{self.upstream}/v1/chat/completions", data=body, headers=self._upstream_headers(exchange)
             )
-        except TimeoutError:
-            outcome.status, outcome.error = 504, "upstream timeout"
-            await self.engine.settle(exchange, outcome, None)
-            return error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
-        except aiohttp.ClientError as exc:
-            outcome.status, outcome.error = 502, f"upstream: {exc!r}"
-            await self.engine.settle(exchange, outcome, None)
-            return error_response(502, f"The upstream model server failed: {exc}", "upstream_error", "upstream_error")
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return await self._upstream_failed(exchange, outcome, exc)
         if upstream.status != 200:
             try:
                 content = await upstream.read()
