@@ -208,16 +208,28 @@ class MemoryState:
         """Release connections."""
 
 
-# KEYS[1] budget hash. ARGV: rpm, tpm, cost. Returns {allowed, retry_after_s, limit}.
-_ADMIT = """
+# The budget's state refilled to now (server clock): r requests, tok tokens. KEYS[1] budget hash; ARGV[1..2] rpm, tpm.
+_REFILL = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local rpm, tpm, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2])
 local h = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
 local r, tok, at = tonumber(h[1]) or rpm, tonumber(h[2]) or tpm, tonumber(h[3]) or now
 local dt = math.max(0, now - at)
 r = math.min(rpm, r + dt * rpm / 60)
 tok = math.min(tpm, tok + dt * tpm / 60)
+"""
+
+_STORE = """
+redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tok), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+"""
+
+# ARGV[3] cost. Returns {allowed, retry_after_s, limit}.
+_ADMIT = (
+    _REFILL
+    + """
+local cost = tonumber(ARGV[3])
 local allowed, wait, limit = 1, 0, ''
 if tok <= 0 then
   allowed, wait, limit = 0, (1 - tok) / (tpm / 60), 'tokens'
@@ -226,25 +238,13 @@ elseif r < cost then
 else
   r = r - cost
 end
-redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tok), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], 3600)
-return {allowed, tostring(wait), limit}
 """
+    + _STORE
+    + "return {allowed, tostring(wait), limit}\n"
+)
 
-# KEYS[1] budget hash. ARGV: rpm, tpm, tokens times cost.
-_SPEND = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
-local rpm, tpm, spent = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local h = redis.call('HMGET', KEYS[1], 'r', 't', 'at')
-local r, tok, at = tonumber(h[1]) or rpm, tonumber(h[2]) or tpm, tonumber(h[3]) or now
-local dt = math.max(0, now - at)
-r = math.min(rpm, r + dt * rpm / 60)
-tok = math.min(tpm, tok + dt * tpm / 60) - spent
-redis.call('HSET', KEYS[1], 'r', tostring(r), 't', tostring(tok), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], 3600)
-return 1
-"""
+# ARGV[3] tokens times cost.
+_SPEND = _REFILL + "tok = tok - tonumber(ARGV[3])\n" + _STORE + "return 1\n"
 
 # KEYS[1] evidence hash, KEYS[2] template set (sorted by last use). ARGV: half-life s, template, limit, fired...
 # Returns {requests, reused, family...} as strings.
