@@ -303,6 +303,22 @@ def test_token_limits_hold_back_an_account_that_spent_its_tokens(gateway_dir: Pa
     run(body)
 
 
+def test_streams_without_usage_spend_their_estimated_tokens(gateway_dir: Path, upstream_url: str) -> None:
+    tiers = {"free": {"requests_per_minute": 100, "tokens_per_minute": 50}}
+    settings = settings_for(gateway_dir, upstream_url, tiers=tiers)
+
+    async def body() -> None:
+        async with running(settings) as (_, http):
+            statuses = [
+                (await http.post(CHAT, json=chat_body(stream=True), headers=FREE)).status_code for _ in range(3)
+            ]
+            assert statuses == [200, 200, 429]  # no usage in the stream: about 40 estimated tokens a reply
+
+    run(body)
+    logged_tokens = [r["input_tokens"] + r["output_tokens"] for r in logged(gateway_dir) if r["status"] == 200]
+    assert all(30 <= t <= 60 for t in logged_tokens)
+
+
 def test_throttle_divides_the_tier_limits(gateway_dir: Path, upstream_url: str) -> None:
     settings = settings_for(
         gateway_dir,

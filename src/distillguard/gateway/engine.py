@@ -225,8 +225,12 @@ class Engine:
             watermark = self.hook(context)
         return ResponseEdit(strip_reasoning=action == "strip_reasoning", watermark=watermark)
 
-    def record(self, exchange: Exchange, outcome: Outcome, added_ms: float | None = None) -> None:
-        """Queue the exchange (v1) and its decision for the event log."""
+    def record(self, exchange: Exchange, outcome: Outcome, added_ms: float | None = None) -> int:
+        """Queue the exchange (v1) and its decision for the event log; the tokens it used, as logged.
+
+        Without the upstream's usage the counts are estimated (four characters a token), and the
+        estimate is what the budget is charged too.
+        """
         chat = exchange.chat
         response = outcome.response
         input_tokens = outcome.input_tokens
@@ -274,11 +278,11 @@ class Engine:
         }
         self.log.record(row, record)
         self.metrics.observe(exchange.key.tier, decision.verdict, decision.action, outcome.status, added_ms)
+        return input_tokens + output_tokens
 
     def settle_soon(self, exchange: Exchange, outcome: Outcome) -> None:
         """:meth:`settle` from code that cannot wait (a stream's end): record now, spend tokens in a task."""
-        self.record(exchange, outcome)
-        tokens = (outcome.output_tokens or 0) + (outcome.input_tokens or 0)
+        tokens = self.record(exchange, outcome)
         if outcome.status == 200 and tokens:
             task = asyncio.get_running_loop().create_task(self._spend(exchange, tokens))
             self._pending.add(task)
@@ -290,7 +294,6 @@ class Engine:
 
     async def settle(self, exchange: Exchange, outcome: Outcome, added_ms: float | None) -> None:
         """Record the exchange and spend its tokens (after the response)."""
-        self.record(exchange, outcome, added_ms)
-        tokens = (outcome.output_tokens or 0) + (outcome.input_tokens or 0)
+        tokens = self.record(exchange, outcome, added_ms)
         if outcome.status == 200 and tokens:
             await self._spend(exchange, tokens)
