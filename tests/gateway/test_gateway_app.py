@@ -424,6 +424,7 @@ def test_sustained_extraction_escalates_online_without_a_scan(gateway_dir: Path,
     assert free[-1]["verdict"] == "block"
     assert free[-1]["reasons"][0].startswith("online block:")
     assert "cot_elicitation" in free[-1]["families"]
+    assert free[-1]["evidence"]["cot_elicitation"].startswith("cot_elicitation scored")
     assert all(d["verdict"] == "allow" for d in rows if d["account_id"] == "acct-payg")
 
 

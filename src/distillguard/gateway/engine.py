@@ -65,6 +65,7 @@ class Exchange:
     decision: Decision
     families: dict[str, float]
     template: str
+    evidence: dict[str, str]  # family -> the sentence saying which words made it fire
     budget: Budget
 
 
@@ -195,6 +196,7 @@ class Engine:
             decision=decision,
             families=dict(zip(self.model.families, scores, strict=True)),
             template=signals.templates[0],
+            evidence=signals.evidence[0],
             budget=Budget(limits.requests_per_minute, limits.tokens_per_minute, cost),
         )
         if state_down:
@@ -272,6 +274,7 @@ class Engine:
             "reasons": list(decision.reasons),
             "families": {f: round(s, 4) for f, s in exchange.families.items() if s >= FIRES_AT},
             "template": exchange.template,
+            "evidence": exchange.evidence,
             "status": outcome.status,
             "error": outcome.error,
             "gateway_ms": None if added_ms is None else round(added_ms, 3),
