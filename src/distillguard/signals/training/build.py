@@ -1,7 +1,7 @@
 """Build labelled examples from real text and team wrappers, train, calibrate, evaluate.
 
 Honest by construction: whole text sources and whole template families are kept out of
-training (``EVAL_*`` below and ``TemplateFamily.held_out``), and false-positive rates are
+training (``EVAL_*`` below and the families of :mod:`heldout`), and false-positive rates are
 measured on real user prompts from sources or splits the model never saw.
 """
 
@@ -21,6 +21,7 @@ from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import N_FEATURES, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
+from distillguard.signals.training.heldout import HELD_OUT_FAMILIES
 from distillguard.signals.training.phrases import composed_wrapper
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
 
@@ -109,8 +110,10 @@ HARD_NEGATIVES: Final[tuple[tuple[str, Callable[[dict[str, str]], str]], ...]] =
 
 def _positives(fillers: dict[str, _Filler], rng: random.Random, per_family: int) -> list[Example]:
     examples: list[Example] = []
-    for template in TEMPLATE_FAMILIES:
-        for split in ("eval",) if template.held_out else ("train", "eval"):
+    for template, splits in [(t, ("train", "eval")) for t in TEMPLATE_FAMILIES] + [
+        (t, ("eval",)) for t in HELD_OUT_FAMILIES
+    ]:
+        for split in splits:
             for _ in range(per_family if split == "train" else per_family // 2):
                 text = _fill(rng.choice(template.wrappers), fillers[split].slots(template.family))
                 examples.append(Example(text, template.family, split, template.name))
@@ -196,7 +199,7 @@ def _rate(hits: int, total: int) -> float:
 
 def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.NDArray[np.float32]]) -> dict[str, Any]:
     """Per-family precision, recall (held-out and seen template families) and FPRs, with counts."""
-    held_out_names = {t.name for t in TEMPLATE_FAMILIES if t.held_out} | {"mt_bench_judge_templates"}
+    held_out_names = {t.name for t in HELD_OUT_FAMILIES} | {"mt_bench_judge_templates"}
     test = [e for e in examples if e.split == "eval"]
     fires: npt.NDArray[np.bool_] = np.asarray(scorer([e.text for e in test]) >= 0.5)
     report: dict[str, Any] = {"examples": len(test), "families": {}}
