@@ -216,11 +216,14 @@ def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
     except DistillguardError as exc:
         _fail(exc)
     click.echo(f"model written to {out}; evaluation in {report}")
-    click.echo(f"{'family':<20} {'precision':>9} {'held-out recall':>16} {'FPR real users':>16}")
+    header = ("family", "precision", "held-out recall", "FPR real users", "cross-val recall")
+    click.echo(f"{header[0]:<20} {header[1]:>9} {header[2]:>16} {header[3]:>16} {header[4]:>17}")
+    folds = result["cross_validation"]["families"]
     for family, m in result["classifier"]["families"].items():
         held = f"{m['held_out_hits']}/{m['held_out_total']}"
         fpr = f"{m['fp_real_users']}/{m['real_users']}"
-        click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16}")
+        crossed = f"{folds[family]['hits']}/{folds[family]['total']}"
+        click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16} {crossed:>17}")
 
 
 @main.command()

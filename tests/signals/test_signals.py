@@ -110,3 +110,24 @@ def test_a_batch_of_one_on_real_prompts_matches_to_float_precision(nq_questions:
     batch = run_signals(nq_questions, model).scores
     ones = np.vstack([run_signals([q], model).scores for q in nq_questions])
     np.testing.assert_allclose(ones, batch, atol=1e-5)
+
+
+RECONSTRUCT = (
+    "Here is a question and a completed response. Imagine and articulate the internal reasoning behind the "
+    "completed response, step by step.\n\nQuestion: {q}\n\nResponse: {a}"
+)
+
+
+def test_a_long_wrapped_item_does_not_drown_the_wrapper(gsm8k_items: list[dict[str, str]]) -> None:
+    """The wrapper's words count the same around a one-line answer and a long pasted one.
+
+    With length-normalised features the same wrapper's logit around 3,000 characters of
+    real worked solutions was under half its logit around a short answer (10.3 -> 4.7).
+    """
+    model = builtin_model()
+    cot = model.families.index("cot_elicitation")
+    question = gsm8k_items[0]["question"]
+    long_answer = "\n".join(item["answer"] for item in gsm8k_items[1:])[:3_000]
+    short, long = model.logits([RECONSTRUCT.format(q=question, a="72"), RECONSTRUCT.format(q=question, a=long_answer)])
+    assert short[cot] > 0
+    assert long[cot] >= 0.8 * short[cot]

@@ -3,13 +3,14 @@
 Text is lower-cased and every CJK character (Chinese, Japanese kana, Korean Hangul)
 becomes a token of its own, so that languages written without spaces yield word-like
 n-grams too. Unigrams and bigrams are hashed (MurmurHash3, as scikit-learn's
-``HashingVectorizer``) into ``N_FEATURES`` columns and L2-normalised.
+``HashingVectorizer``) into ``N_FEATURES`` columns as binary presence, not normalised:
+a wrapper's words weigh the same whether it wraps a one-line question or a long
+pasted answer (with length normalisation, long items drowned the wrapper).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from typing import Final
 
@@ -41,14 +42,15 @@ _VECTORIZER: Final = HashingVectorizer(
     preprocessor=_prepared,
     token_pattern=_WORD_PATTERN,
     alternate_sign=False,
-    norm="l2",
+    binary=True,
+    norm=None,
     dtype=np.float32,
 )
 _ANALYZE: Final = _VECTORIZER.build_analyzer()
 
 
 def featurize_prepared(prepared: Sequence[str]) -> sparse.csr_matrix:
-    """The hashed, normalised n-gram matrix of texts already through :func:`preprocess`."""
+    """The hashed binary n-gram matrix of texts already through :func:`preprocess`."""
     if len(prepared) == 0:
         return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
     return _VECTORIZER.transform(prepared)
@@ -58,20 +60,15 @@ def featurize_one(prepared: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
     """One prepared text's non-zero columns and values: the row :func:`featurize_prepared` builds.
 
     The gateway scores one prompt per request; this skips the matrix machinery around the same
-    hashing, counting and L2 normalisation (about ten times faster for one text).
+    hashing into binary columns (about ten times faster for one text).
     """
-    grams = _ANALYZE(prepared)
-    if not grams:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    counts = Counter(column_of(g) for g in grams)
-    columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-    values = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-    values /= np.float32(np.sqrt(np.dot(values, values)))
-    return columns, values
+    present = {column_of(g) for g in _ANALYZE(prepared)}
+    columns = np.fromiter(present, dtype=np.int64, count=len(present))
+    return columns, np.ones(len(present), dtype=np.float32)
 
 
 def featurize(texts: Sequence[str]) -> sparse.csr_matrix:
-    """The hashed, normalised n-gram matrix of ``texts`` (one row each)."""
+    """The hashed binary n-gram matrix of ``texts`` (one row each)."""
     return featurize_prepared([preprocess(t) for t in texts])
 
 

@@ -33,6 +33,8 @@ SPLIT_USERS: Final = ("sharegpt", "nq", "hh_rlhf")  # 70% train, 30% evaluation,
 EVAL_ONLY_USERS: Final = ("arena_hard", "xstest_safe", "mt_bench")
 TARGET_VALIDATION_FPR: Final = 0.0025  # half the 0.5% target, a margin for unseen sources
 MAX_ANSWER_CHARS: Final = 1_500
+COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples of per_family
+REGULARISATION_C: Final = 3.0  # chosen by leave-families-out cross-validation (crossval.py), not on heldout.py
 NEGATIVE = "negative"
 
 
@@ -118,7 +120,7 @@ def _positives(fillers: dict[str, _Filler], rng: random.Random, per_family: int)
                 text = _fill(rng.choice(template.wrappers), fillers[split].slots(template.family))
                 examples.append(Example(text, template.family, split, template.name))
     for family in FAMILIES:
-        for _ in range(per_family):
+        for _ in range(per_family * COMPOSED_PER_FAMILY):
             text = _fill(composed_wrapper(family, rng), fillers["train"].slots(family))
             examples.append(Example(text, family, "train", "composed"))
     return examples
@@ -181,7 +183,7 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     weights = np.zeros((N_FEATURES, len(FAMILIES)), dtype=np.float32)
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     for column in range(len(FAMILIES)):
-        model = LogisticRegression(C=8.0, class_weight="balanced", solver="liblinear", max_iter=200)
+        model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=200)
         model.fit(features, labels[:, column])
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]
@@ -241,7 +243,20 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
             counts[0] += int(fired_any)
             counts[1] += 1
     report["users_any_family"] = {k: {"flagged": v[0], "total": v[1]} for k, v in sorted(by_source.items())}
+    report["held_out_templates"] = _recall_by_template(test, fires, held_out_names)
     return report
+
+
+def _recall_by_template(
+    test: Sequence[Example], fires: npt.NDArray[np.bool_], names: set[str]
+) -> dict[str, dict[str, Any]]:
+    counts: dict[str, dict[str, Any]] = {}
+    for example, row in zip(test, fires, strict=True):
+        if example.origin in names:
+            entry = counts.setdefault(example.origin, {"family": example.label, "hits": 0, "total": 0})
+            entry["hits"] += int(row[FAMILIES.index(example.label)])
+            entry["total"] += 1
+    return dict(sorted(counts.items()))
 
 
 def keyword_evaluation(examples: Sequence[Example]) -> dict[str, Any]:

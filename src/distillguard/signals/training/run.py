@@ -9,10 +9,15 @@ from typing import Any
 from distillguard.signals.extraction import ExtractionModel
 from distillguard.signals.training.build import build_examples, evaluate, keyword_evaluation, train
 from distillguard.signals.training.corpus import load_pools
+from distillguard.signals.training.crossval import cross_validate
 
 
 def train_and_evaluate(corpora: Path, model_path: Path, report_path: Path | None, seed: int = 13) -> dict[str, Any]:
-    """Train on ``corpora``, save the model, and return (and optionally write) the evaluation."""
+    """Train on ``corpora``, save the model, and return (and optionally write) the evaluation.
+
+    The evaluation has the shipped model on the held-out families of :mod:`heldout`, the
+    keyword baseline on the same examples, and leave-families-out cross-validation.
+    """
     pools = load_pools(corpora)
     examples = build_examples(pools, seed=seed)
     model = train(examples)
@@ -24,6 +29,7 @@ def train_and_evaluate(corpora: Path, model_path: Path, report_path: Path | None
         "sharegpt_prompts": len(pools.users.get("sharegpt", [])),
         "classifier": evaluate(examples, shipped.score),
         "keyword_baseline": keyword_evaluation(examples),
+        "cross_validation": cross_validate(examples),
     }
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,73 @@
+"""Leave-families-out cross-validation over the training template families.
+
+The held-out families of :mod:`heldout` are few and were written by the same hands as the
+training ones; this second estimate holds out each training family in turn. The training
+families of every signal family are dealt round-robin into ``folds`` folds; each fold's model
+is trained without that fold's families (train split) and scored on their evaluation-split
+examples, whose text comes from sources never trained on. Phrase-bank wrappers stay in every
+fold's training set: they are the vocabulary, not a trick of their own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from distillguard.signals.extraction import FAMILIES
+from distillguard.signals.training.build import Example, train
+from distillguard.signals.training.templates import TEMPLATE_FAMILIES
+
+
+def fold_of_families(folds: int) -> dict[str, int]:
+    """Each training template family's fold: round-robin within its signal family."""
+    seen: Counter[str] = Counter()
+    fold: dict[str, int] = {}
+    for template in TEMPLATE_FAMILIES:
+        fold[template.name] = seen[template.family] % folds
+        seen[template.family] += 1
+    return fold
+
+
+def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, Any]:
+    """Per-family recall on left-out training families and FPR on held-out real user prompts, with counts."""
+    fold_of = fold_of_families(folds)
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    by_template: dict[str, dict[str, int]] = {}
+    false_positives: Counter[str] = Counter()
+    user_scores = 0
+    users = [e.text for e in examples if e.split == "eval" and e.origin.startswith("users:")]
+    for fold in range(folds):
+        left_out = {name for name, f in fold_of.items() if f == fold}
+        model = train([e for e in examples if e.split == "train" and e.origin not in left_out])
+        test = [e for e in examples if e.split == "eval" and e.origin in left_out]
+        fires = model.score([e.text for e in test]) >= 0.5
+        for example, row in zip(test, fires, strict=True):
+            hit = int(row[FAMILIES.index(example.label)])
+            hits[example.label] += hit
+            totals[example.label] += 1
+            counts = by_template.setdefault(example.origin, {"hits": 0, "total": 0})
+            counts["hits"] += hit
+            counts["total"] += 1
+        user_fires = model.score(users) >= 0.5
+        for column, family in enumerate(FAMILIES):
+            false_positives[family] += int(np.sum(user_fires[:, column]))
+        user_scores += len(users)
+    return {
+        "folds": folds,
+        "families": {
+            family: {
+                "recall_left_out_templates": hits[family] / totals[family] if totals[family] else 0.0,
+                "hits": hits[family],
+                "total": totals[family],
+                "fpr_real_users": false_positives[family] / user_scores if user_scores else 0.0,
+                "fp_real_users": false_positives[family],
+                "real_user_scores": user_scores,
+            }
+            for family in FAMILIES
+        },
+        "templates": dict(sorted(by_template.items())),
+    }
