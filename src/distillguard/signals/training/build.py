@@ -21,7 +21,7 @@ from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import N_FEATURES, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
-from distillguard.signals.training.heldout import HELD_OUT_FAMILIES
+from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.phrases import composed_wrapper
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
 
@@ -31,9 +31,15 @@ TRAIN_TOOLS: Final = "bfcl_simple"
 EVAL_TOOLS: Final = "bfcl_multiple"
 SPLIT_USERS: Final = ("sharegpt", "nq", "hh_rlhf")  # 70% train, 30% evaluation, by hash of the text
 EVAL_ONLY_USERS: Final = ("arena_hard", "xstest_safe", "mt_bench")
-TARGET_VALIDATION_FPR: Final = 0.0025  # half the 0.5% target, a margin for unseen sources
+TARGET_VALIDATION_FPR: Final = 0.0015  # under a third of the 0.5% target: unseen sources fire more
 MAX_ANSWER_CHARS: Final = 1_500
 COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples of per_family
+# Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
+# the false positives that matter are theirs. Weighting real prompts alone made the model fire on
+# hard negatives ("Let's think step by step") and put students under review in the scan. Chosen
+# with C and the validation target by leave-families-out cross-validation (crossval.py).
+NEGATIVE_WEIGHT: Final = 48.0
+WEIGHTED_ORIGINS: Final = ("users:", "hard:")
 REGULARISATION_C: Final = 3.0  # chosen by leave-families-out cross-validation (crossval.py), not on heldout.py
 NEGATIVE = "negative"
 
@@ -161,6 +167,10 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
     return examples + _user_prompts(pools)
 
 
+def _weighted(example: Example) -> bool:
+    return example.origin.startswith(WEIGHTED_ORIGINS)
+
+
 def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
     return np.array([[e.label == f for f in FAMILIES] for e in examples], dtype=np.bool_)
 
@@ -180,11 +190,12 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     validation = [e for e, v in zip(train_set, is_validation, strict=True) if v]
     features = featurize([e.text for e in fit])
     labels = _labels(fit)
+    sample_weight = np.array([NEGATIVE_WEIGHT if _weighted(e) else 1.0 for e in fit])
     weights = np.zeros((N_FEATURES, len(FAMILIES)), dtype=np.float32)
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     for column in range(len(FAMILIES)):
         model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=200)
-        model.fit(features, labels[:, column])
+        model.fit(features, labels[:, column], sample_weight=sample_weight)
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]
     # Weights ship as float16: calibrate on the rounded weights the scorer will use.
@@ -244,6 +255,7 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
             counts[1] += 1
     report["users_any_family"] = {k: {"flagged": v[0], "total": v[1]} for k, v in sorted(by_source.items())}
     report["held_out_templates"] = _recall_by_template(test, fires, held_out_names)
+    report["held_out_sets"] = _recall_by_set(report["held_out_templates"])
     return report
 
 
@@ -253,10 +265,21 @@ def _recall_by_template(
     counts: dict[str, dict[str, Any]] = {}
     for example, row in zip(test, fires, strict=True):
         if example.origin in names:
-            entry = counts.setdefault(example.origin, {"family": example.label, "hits": 0, "total": 0})
+            held_set = HELD_OUT_SET.get(example.origin, "mt-bench")
+            entry = counts.setdefault(example.origin, {"family": example.label, "set": held_set, "hits": 0, "total": 0})
             entry["hits"] += int(row[FAMILIES.index(example.label)])
             entry["total"] += 1
     return dict(sorted(counts.items()))
+
+
+def _recall_by_set(by_template: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Hits and totals per held-out set and family (``set-2``, ``set-3``, MT-bench's judges)."""
+    sets: dict[str, dict[str, dict[str, int]]] = {}
+    for entry in by_template.values():
+        counts = sets.setdefault(entry["set"], {}).setdefault(entry["family"], {"hits": 0, "total": 0})
+        counts["hits"] += entry["hits"]
+        counts["total"] += entry["total"]
+    return dict(sorted(sets.items()))
 
 
 def keyword_evaluation(examples: Sequence[Example]) -> dict[str, Any]:

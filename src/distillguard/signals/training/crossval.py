@@ -32,14 +32,16 @@ def fold_of_families(folds: int) -> dict[str, int]:
 
 
 def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, Any]:
-    """Per-family recall on left-out training families and FPR on held-out real user prompts, with counts."""
+    """Per-family recall on left-out families; false positives on held-out real prompts and hard negatives."""
     fold_of = fold_of_families(folds)
     hits: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     by_template: dict[str, dict[str, int]] = {}
     false_positives: Counter[str] = Counter()
+    hard_false_positives: Counter[str] = Counter()
     user_scores = 0
     users = [e.text for e in examples if e.split == "eval" and e.origin.startswith("users:")]
+    hard = [e.text for e in examples if e.split == "eval" and e.origin.startswith("hard:")]
     for fold in range(folds):
         left_out = {name for name, f in fold_of.items() if f == fold}
         model = train([e for e in examples if e.split == "train" and e.origin not in left_out])
@@ -53,8 +55,10 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
             counts["hits"] += hit
             counts["total"] += 1
         user_fires = model.score(users) >= 0.5
+        hard_fires = model.score(hard) >= 0.5
         for column, family in enumerate(FAMILIES):
             false_positives[family] += int(np.sum(user_fires[:, column]))
+            hard_false_positives[family] += int(np.sum(hard_fires[:, column]))
         user_scores += len(users)
     return {
         "folds": folds,
@@ -66,6 +70,8 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
                 "fpr_real_users": false_positives[family] / user_scores if user_scores else 0.0,
                 "fp_real_users": false_positives[family],
                 "real_user_scores": user_scores,
+                "fp_hard_negatives": hard_false_positives[family],
+                "hard_negative_scores": len(hard) * folds,
             }
             for family in FAMILIES
         },

@@ -1,0 +1,74 @@
+"""The training command's honesty properties: what is held out stays out, and it reproduces."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+import numpy as np
+import pytest
+
+from distillguard.signals.extraction import FAMILIES
+from distillguard.signals.training.build import Example, build_examples, evaluate, train
+from distillguard.signals.training.corpus import load_pools
+from distillguard.signals.training.crossval import cross_validate, fold_of_families
+from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
+from distillguard.signals.training.templates import TEMPLATE_FAMILIES
+from tests.conftest import CORPORA, corpus_path
+
+HELD_OUT_NAMES = frozenset(t.name for t in HELD_OUT_FAMILIES)
+
+
+@cache
+def _examples() -> tuple[Example, ...]:
+    corpus_path("users_nq_open_dev.jsonl")
+    return tuple(build_examples(load_pools(CORPORA), per_family=30, seed=3))
+
+
+def test_held_out_and_training_families_are_disjoint() -> None:
+    training = {t.name for t in TEMPLATE_FAMILIES}
+    assert not training & HELD_OUT_NAMES
+    assert set(HELD_OUT_SET) == HELD_OUT_NAMES
+    assert {t.family for t in HELD_OUT_FAMILIES} == set(FAMILIES)
+
+
+@pytest.mark.corpus
+def test_held_out_families_never_reach_the_training_split() -> None:
+    examples = _examples()
+    assert all(e.split == "eval" for e in examples if e.origin in HELD_OUT_NAMES)
+    assert {e.origin for e in examples if e.split == "eval"} >= HELD_OUT_NAMES
+
+
+def test_every_training_family_is_left_out_in_exactly_one_fold() -> None:
+    folds = fold_of_families(3)
+    assert set(folds) == {t.name for t in TEMPLATE_FAMILIES}
+    for family in FAMILIES:
+        mine = Counter(folds[t.name] for t in TEMPLATE_FAMILIES if t.family == family)
+        assert max(mine.values()) - min(mine.values()) <= 1, family
+
+
+@pytest.mark.corpus
+def test_training_reproduces_and_reports_each_held_out_set() -> None:
+    examples = _examples()
+    first, second = train(examples), train(examples)
+    np.testing.assert_array_equal(first.weights, second.weights)
+    np.testing.assert_array_equal(first.offset, second.offset)
+    report = evaluate(examples, first.score)
+    assert set(report["held_out_sets"]) == {"set-2", "set-3", "mt-bench"}
+    per_template = report["held_out_templates"]
+    assert set(per_template) == HELD_OUT_NAMES | {"mt_bench_judge_templates"}
+    for family, counts in report["families"].items():
+        in_sets = sum(s[family]["total"] for s in report["held_out_sets"].values() if family in s)
+        assert counts["held_out_total"] == in_sets
+
+
+@pytest.mark.corpus
+def test_cross_validation_scores_every_training_family_once() -> None:
+    examples = _examples()
+    report = cross_validate(examples, folds=3)
+    training = {t.name for t in TEMPLATE_FAMILIES}
+    assert set(report["templates"]) == training
+    for name, counts in report["templates"].items():
+        expected = sum(1 for e in examples if e.split == "eval" and e.origin == name)
+        assert counts["total"] == expected, name
+    assert not set(report["templates"]) & HELD_OUT_NAMES
