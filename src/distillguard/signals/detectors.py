@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
-from distillguard.signals.featurize import featurize_one, featurize_prepared, preprocess
+from distillguard.signals.featurize import analyze, featurize_one, featurize_prepared, preprocess
 from distillguard.signals.finding import Finding
 from distillguard.signals.template_key import skeletons_and_keys
 
@@ -58,10 +58,14 @@ def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> S
         scores = model.score_features(featurize_prepared(prepared))
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
+    grams_of: dict[int, list[str]] = {}  # a row firing several families is analysed once
     for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
         family = model.families[column]
-        grams = model.evidence(texts[row], family)
-        evidence[row][family] = _sentence(family, float(scores[row, column]), grams)
+        text_grams = grams_of.get(row)
+        if text_grams is None:
+            text_grams = grams_of[row] = analyze(prepared[row])
+        top = model.evidence_of(text_grams, family)
+        evidence[row][family] = _sentence(family, float(scores[row, column]), top)
     skeletons, keys = skeletons_and_keys(prepared)
     return SignalBatch(model.families, scores, keys, skeletons, evidence)
 

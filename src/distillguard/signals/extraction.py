@@ -79,8 +79,12 @@ class ExtractionModel:
 
     def evidence(self, text: str, family: str) -> list[str]:
         """The n-grams of ``text`` that push ``family``'s score up most, strongest first."""
+        return self.evidence_of(ngrams(text), family)
+
+    def evidence_of(self, text_grams: Sequence[str], family: str) -> list[str]:
+        """:meth:`evidence` for a text's n-grams already computed (see ``featurize.analyze``)."""
         column = self.families.index(family)
-        grams = sorted(set(ngrams(text)))
+        grams = sorted(set(text_grams))
         if not grams:
             return []
         weights = self.weights[columns_of(grams), column].astype(np.float32)

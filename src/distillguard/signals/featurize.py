@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Final
 
 import numpy as np
@@ -21,10 +22,9 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
 N_FEATURES: Final = 2**18
-NGRAMS: Final = (1, 2)
 MAX_CHARS: Final = 8_000
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_WORD_PATTERN: Final = r"(?u)\b\w+\b|[<>\[\]{}#]"
+_TOKEN: Final = re.compile(r"(?u)\b\w+\b|[<>\[\]{}#]")
 
 
 def preprocess(text: str) -> str:
@@ -32,21 +32,24 @@ def preprocess(text: str) -> str:
     return _CJK.sub(r" \g<0> ", text[:MAX_CHARS].lower())
 
 
-def _prepared(text: str) -> str:
-    return text  # callers pass text already through preprocess(), once
+def analyze(prepared: str) -> list[str]:
+    """The unigrams and bigrams of a text already through :func:`preprocess`.
+
+    The same n-grams as scikit-learn's word analyser with ``ngram_range=(1, 2)`` and this
+    token pattern, built in one pass (about a tenth faster over a batch).
+    """
+    words: list[str] = _TOKEN.findall(prepared)
+    return words + [f"{first} {second}" for first, second in pairwise(words)]
 
 
 _VECTORIZER: Final = HashingVectorizer(
     n_features=N_FEATURES,
-    ngram_range=NGRAMS,
-    preprocessor=_prepared,
-    token_pattern=_WORD_PATTERN,
+    analyzer=analyze,
     alternate_sign=False,
     binary=True,
     norm=None,
     dtype=np.float32,
 )
-_ANALYZE: Final = _VECTORIZER.build_analyzer()
 
 
 def featurize_prepared(prepared: Sequence[str]) -> sparse.csr_matrix:
@@ -62,7 +65,7 @@ def featurize_one(prepared: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
     The gateway scores one prompt per request; this skips the matrix machinery around the same
     hashing into binary columns (about ten times faster for one text).
     """
-    present = {column_of(g) for g in _ANALYZE(prepared)}
+    present = {column_of(g) for g in analyze(prepared)}
     columns = np.fromiter(present, dtype=np.int64, count=len(present))
     return columns, np.ones(len(present), dtype=np.float32)
 
@@ -74,8 +77,7 @@ def featurize(texts: Sequence[str]) -> sparse.csr_matrix:
 
 def ngrams(text: str) -> list[str]:
     """The n-grams of ``text`` as the featurizer sees them (for evidence)."""
-    result: list[str] = _ANALYZE(preprocess(text))
-    return result
+    return analyze(preprocess(text))
 
 
 def column_of(ngram: str) -> int:
