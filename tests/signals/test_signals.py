@@ -61,7 +61,7 @@ def test_bad_model_file(tmp_path: Path) -> None:
 
 
 def test_shipped_model_is_small() -> None:
-    path = Path(__file__).resolve().parents[2] / "src" / "distillguard" / "signals" / "models" / "extraction-v1.npz"
+    path = Path(__file__).resolve().parents[2] / "src" / "distillguard" / "signals" / "models" / "extraction-v2.npz"
     assert path.stat().st_size < 20 * 2**20
 
 

@@ -34,7 +34,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v1"
+MODEL_VERSION: Final = "extraction-v2"
 _EVIDENCE_TERMS: Final = 4
 
 
