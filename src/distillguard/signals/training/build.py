@@ -178,6 +178,7 @@ def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
 def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> ExtractionModel:
     """Fit one logistic regression per family; calibrate each on held-back real user prompts.
 
+    Real user prompts and hard negatives weigh ``NEGATIVE_WEIGHT`` wrapped positives each.
     A share of the training split's real user prompts is kept out of the fit; each
     family's offset puts the score 0.5 at the ``1 - TARGET_VALIDATION_FPR`` quantile of
     their logits, so about that share of real prompts would fire.
