@@ -11,7 +11,7 @@ import pytest
 from distillguard.signals.extraction import FAMILIES
 from distillguard.signals.training.build import Example, build_examples, evaluate, train
 from distillguard.signals.training.corpus import load_pools
-from distillguard.signals.training.crossval import cross_validate, fold_of_families
+from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES
 from tests.conftest import CORPORA, corpus_path
@@ -72,3 +72,8 @@ def test_cross_validation_scores_every_training_family_once() -> None:
         expected = sum(1 for e in examples if e.split == "eval" and e.origin == name)
         assert counts["total"] == expected, name
     assert not set(report["templates"]) & HELD_OUT_NAMES
+    dev = [e for e in examples if is_development(e)]
+    assert dev
+    assert all(e.split == "train" for e in dev)
+    users = sum(1 for e in dev if e.origin.startswith("users:"))
+    assert all(c["real_user_scores"] == 3 * users for c in report["families"].values())
