@@ -21,13 +21,13 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from distillguard.gateway.loopback import free_port, stop, wait_for_port
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "data" / "corpora" / "users_nq_open_dev.jsonl"
@@ -88,26 +88,6 @@ tokens_per_minute = 10000000000
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(port: int, process: subprocess.Popen[Any], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server for port {port} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listened on {port}")
-
-
 def bodies(path: Path, count: int = 2000) -> list[str]:
     if CORPUS.exists():
         questions = [json.loads(line)["question"] for line in CORPUS.read_text(encoding="utf-8").splitlines()[:count]]
@@ -153,7 +133,7 @@ def cpu_name() -> str:
 def start(command: list[str], port: int, processes: list[subprocess.Popen[Any]], **kwargs: Any) -> None:
     process = subprocess.Popen(command, **kwargs)
     processes.append(process)
-    wait_ready(port, process)
+    wait_for_port(port, process, timeout_s=120)
 
 
 def start_servers(
@@ -243,11 +223,7 @@ def main() -> None:
                         print(json.dumps(runs[-1]), flush=True)
         finally:
             for process in processes:
-                process.terminate()
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                stop(process, grace_s=30)
     print("\n" + table(runs))
     machine = f"{os.cpu_count()} vCPU, {cpu_name()}, Python {platform.python_version()}"
     result = {"machine": machine, "seconds_per_run": args.seconds, "runs": runs}

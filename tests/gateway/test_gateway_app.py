@@ -17,11 +17,12 @@ import pytest
 
 from distillguard.gateway.app import GatewayApp, create_app
 from distillguard.gateway.canned import REASONING
+from distillguard.gateway.loopback import free_port
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import MemoryState, StateStore
 from distillguard.ingest.dataset import Dataset
 from distillguard.ingest.rejections import RejectionSink
-from tests.gateway.conftest import CAMPAIGN, FREE, PAYG, chat_body, free_port, settings_for
+from tests.gateway.conftest import CAMPAIGN, FREE, PAYG, chat_body, settings_for
 
 CHAT = "/v1/chat/completions"
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.gateway.conftest import free_port, stop, wait_for_port
+from distillguard.gateway.loopback import free_port, stop, wait_for_port
 from tests.gateway.test_gateway_app import events, logged
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,8 +19,9 @@ import pytest
 
 from distillguard.gateway import eventlog
 from distillguard.gateway.eventlog import EventLog
+from distillguard.gateway.loopback import free_port
 from distillguard.gateway.settings import EventLogSettings
-from tests.gateway.conftest import PAYG, chat_body, free_port, serve
+from tests.gateway.conftest import PAYG, chat_body, serve
 from tests.gateway.test_gateway_app import logged
 
 CONFIG = """
