@@ -20,6 +20,7 @@ from distillguard.ingest.litellm import read_spend_logs
 from distillguard.ingest.openai_pairs import read_openai_pairs
 from distillguard.ingest.rejections import RejectionSink
 from distillguard.ingest.writer import ParquetTableWriter
+from distillguard.json_lines import dumps_line
 from distillguard.scan.evaluate import evaluate as evaluate_scan
 from distillguard.scan.evaluate import format_evaluation
 from distillguard.scan.run import ScanOptions
@@ -186,7 +187,7 @@ def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: st
     for index, text in enumerate(texts):
         row = batch.row(index)
         if output_format == "jsonl":
-            click.echo(orjson.dumps(row).decode())
+            click.echo(dumps_line(row).decode())
             continue
         click.echo(f"prompt {index + 1}: {text[:100]!r}")
         click.echo(f"  template {row['template_key']}: {row['template']}")

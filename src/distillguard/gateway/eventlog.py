@@ -33,6 +33,7 @@ from distillguard.gateway.settings import EventLogSettings
 from distillguard.ingest.dataset import Dataset
 from distillguard.ingest.rejections import RejectionSink
 from distillguard.ingest.writer import ParquetTableWriter
+from distillguard.json_lines import dumps_line
 
 LOG = logging.getLogger("distillguard.gateway")
 JOURNAL: Final = ".journal"
@@ -100,7 +101,7 @@ class EventLog:
         releases the interpreter lock: a flush thread that serialised a second of records at once would
         hold the event loop up for tens of milliseconds.
         """
-        lines = orjson.dumps(exchange, option=_JSON_LINE), orjson.dumps(decision, option=_JSON_LINE)
+        lines = dumps_line(exchange, option=_JSON_LINE), dumps_line(decision, option=_JSON_LINE)
         with self._buffer:  # a flush thread swapping the buffers mid-append would lose the record
             self._exchanges.append(lines[0])
             self._decisions.append(lines[1])

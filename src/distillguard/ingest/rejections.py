@@ -15,8 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import orjson
-
+from distillguard.json_lines import dumps_line
 from distillguard.schema import TableName
 
 
@@ -43,7 +42,7 @@ class Rejection:
             "message": self.message,
             "raw": self.raw,
         }
-        return orjson.dumps(record, default=str)
+        return dumps_line(record, default=str)
 
 
 class RejectionSink:

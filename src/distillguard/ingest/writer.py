@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from distillguard.ingest.streams import compression_of
+from distillguard.json_lines import dumps_line
 from distillguard.schema import TableName, arrow_schema
 
 
@@ -74,6 +75,6 @@ def write_jsonl(batches: Iterable[pa.RecordBatch], path: Path) -> int:
     with _open_text_out(path) as out:
         for batch in batches:
             for record in batch.to_pylist():
-                out.write(orjson.dumps(record, option=orjson.OPT_UTC_Z) + b"\n")
+                out.write(dumps_line(record, option=orjson.OPT_UTC_Z) + b"\n")
                 rows += 1
     return rows
