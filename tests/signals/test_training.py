@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from distillguard.signals.extraction import FAMILIES
+from distillguard.signals.training import build
 from distillguard.signals.training.build import Example, build_examples, evaluate, train
 from distillguard.signals.training.corpus import load_pools
 from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
@@ -39,6 +40,15 @@ def test_held_out_families_never_reach_the_training_split() -> None:
     assert {e.origin for e in examples if e.split == "eval"} >= HELD_OUT_NAMES
 
 
+@pytest.mark.corpus
+def test_a_new_held_out_set_changes_no_training_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_all = [e for e in _examples() if e.split == "train"]
+    monkeypatch.setattr(build, "HELD_OUT_FAMILIES", HELD_OUT_FAMILIES[:3])
+    fewer = build_examples(load_pools(CORPORA), per_family=30, seed=3)
+    assert [e for e in fewer if e.split == "train"] == with_all
+    assert {e.origin for e in fewer if e.origin in HELD_OUT_NAMES} == {t.name for t in HELD_OUT_FAMILIES[:3]}
+
+
 def test_every_training_family_is_left_out_in_exactly_one_fold() -> None:
     folds = fold_of_families(3)
     assert set(folds) == {t.name for t in TEMPLATE_FAMILIES}
@@ -54,7 +64,7 @@ def test_training_reproduces_and_reports_each_held_out_set() -> None:
     np.testing.assert_array_equal(first.weights, second.weights)
     np.testing.assert_array_equal(first.offset, second.offset)
     report = evaluate(examples, first.score)
-    assert set(report["held_out_sets"]) == {"set-2", "set-3", "mt-bench"}
+    assert set(report["held_out_sets"]) == {"set-2", "set-3", "set-4", "mt-bench"}
     per_template = report["held_out_templates"]
     assert set(per_template) == HELD_OUT_NAMES | {"mt_bench_judge_templates"}
     for family, counts in report["families"].items():

@@ -118,10 +118,8 @@ HARD_NEGATIVES: Final[tuple[tuple[str, Callable[[dict[str, str]], str]], ...]] =
 
 def _positives(fillers: dict[str, _Filler], rng: random.Random, per_family: int) -> list[Example]:
     examples: list[Example] = []
-    for template, splits in [(t, ("train", "eval")) for t in TEMPLATE_FAMILIES] + [
-        (t, ("eval",)) for t in HELD_OUT_FAMILIES
-    ]:
-        for split in splits:
+    for template in TEMPLATE_FAMILIES:
+        for split in ("train", "eval"):
             for _ in range(per_family if split == "train" else per_family // 2):
                 text = _fill(rng.choice(template.wrappers), fillers[split].slots(template.family))
                 examples.append(Example(text, template.family, split, template.name))
@@ -130,6 +128,21 @@ def _positives(fillers: dict[str, _Filler], rng: random.Random, per_family: int)
             text = _fill(composed_wrapper(family, rng), fillers["train"].slots(family))
             examples.append(Example(text, family, "train", "composed"))
     return examples
+
+
+def _held_out_positives(pools: Pools, per_family: int, seed: int) -> list[Example]:
+    """The held-out families' examples, drawn from a generator of their own.
+
+    Adding a held-out set therefore changes no training example: the model a set measures
+    is the one trained before the set existed.
+    """
+    rng = random.Random(f"held-out-{seed}")
+    filler = _Filler(pools, "eval", rng)
+    return [
+        Example(_fill(rng.choice(t.wrappers), filler.slots(t.family)), t.family, "eval", t.name)
+        for t in HELD_OUT_FAMILIES
+        for _ in range(per_family // 2)
+    ]
 
 
 def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Example]:
@@ -164,7 +177,7 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
         examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
         examples += _hard_negatives(fillers[split], split, per_family)
     examples += [Example(i.question, NEGATIVE, "train", "hard:deccp_control") for i in pools.items["deccp_control"]]
-    return examples + _user_prompts(pools)
+    return examples + _held_out_positives(pools, per_family, seed) + _user_prompts(pools)
 
 
 def _weighted(example: Example) -> bool:
