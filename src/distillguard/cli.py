@@ -203,7 +203,7 @@ def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: st
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("src/distillguard/signals/models/extraction-v2.npz"),
+    default=Path("src/distillguard/signals/models/extraction-v3.npz"),
     show_default=True,
 )
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/signals-eval.json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -60,8 +61,15 @@ def test_bad_model_file(tmp_path: Path) -> None:
         ExtractionModel.load(tmp_path / "m.npz")
 
 
+def test_a_model_of_another_feature_version_is_refused(tmp_path: Path) -> None:
+    model = builtin_model()
+    dataclasses.replace(model, version="extraction-v2").save(tmp_path / "old.npz")
+    with pytest.raises(ModelError, match=r"old\.npz: model version 'extraction-v2'.*train-signals"):
+        ExtractionModel.load(tmp_path / "old.npz")
+
+
 def test_shipped_model_is_small() -> None:
-    path = Path(__file__).resolve().parents[2] / "src" / "distillguard" / "signals" / "models" / "extraction-v2.npz"
+    path = Path(__file__).resolve().parents[2] / "src" / "distillguard" / "signals" / "models" / "extraction-v3.npz"
     assert path.stat().st_size < 20 * 2**20
 
 
@@ -119,15 +127,21 @@ RECONSTRUCT = (
 
 
 def test_a_long_wrapped_item_does_not_drown_the_wrapper(gsm8k_items: list[dict[str, str]]) -> None:
-    """The wrapper's words count the same around a one-line answer and a long pasted one.
+    """The wrapper fires around long pasted answers, as around a short one.
 
-    With length-normalised features the same wrapper's logit around 3,000 characters of
-    real worked solutions was under half its logit around a short answer (10.3 -> 4.7).
+    Rows over ``LENGTH_KNEE`` distinct n-grams are scaled by ``sqrt(LENGTH_KNEE / n)`` (long
+    texts otherwise fire on the sum of many small weights); full L2 normalisation, the first
+    version's, scaled every row by ``1 / sqrt(n)`` and drowned the wrapper around long items.
     """
     model = builtin_model()
     cot = model.families.index("cot_elicitation")
     question = gsm8k_items[0]["question"]
-    long_answer = "\n".join(item["answer"] for item in gsm8k_items[1:])[:3_000]
-    short, long = model.logits([RECONSTRUCT.format(q=question, a="72"), RECONSTRUCT.format(q=question, a=long_answer)])
-    assert short[cot] > 0
-    assert long[cot] >= 0.8 * short[cot]
+    solutions = "\n".join(item["answer"] for item in gsm8k_items[1:])
+    starts = range(0, len(solutions) - 7_000, (len(solutions) - 7_000) // 50)
+    texts = [RECONSTRUCT.format(q=question, a="72")] + [
+        RECONSTRUCT.format(q=question, a=solutions[i : i + 7_000]) for i in starts
+    ]
+    logits = model.logits(texts)[:, cot]
+    assert len(texts) > 40
+    assert logits[0] > 0
+    assert logits.min() > 0, f"{int((logits <= 0).sum())} of {len(texts) - 1} long items drown the wrapper"

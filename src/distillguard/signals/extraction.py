@@ -34,7 +34,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v2"
+MODEL_VERSION: Final = "extraction-v3"  # the featurizer changes with the version
 _EVIDENCE_TERMS: Final = 4
 
 
@@ -118,6 +118,11 @@ class ExtractionModel:
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{path}: not an extraction model file ({exc})") from exc
+        if model.version != MODEL_VERSION:
+            raise ModelError(
+                f"{path}: model version {model.version!r}, this release scores with {MODEL_VERSION!r} features "
+                "(retrain it with distillguard train-signals)"
+            )
         if weights.shape != (N_FEATURES, len(model.families)):
             raise ModelError(f"{path}: weights have shape {weights.shape}, expected ({N_FEATURES}, families)")
         return model
