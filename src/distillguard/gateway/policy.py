@@ -49,6 +49,13 @@ def online_verdict(view: OnlineView, families: tuple[str, ...], settings: Gatewa
     return "allow", ""
 
 
+def _weigh(verdict: Verdict, candidate: Verdict, reason: str, reasons: list[str]) -> Verdict:
+    """The stronger of ``verdict`` and ``candidate``; ``reason`` goes first when the candidate wins, else last."""
+    stronger = RANK[candidate] > RANK[verdict]
+    reasons.insert(0 if stronger else len(reasons), reason)
+    return candidate if stronger else verdict
+
+
 def decide(
     tier: str,
     scan: ScanDecision | None,
@@ -77,9 +84,7 @@ def decide(
         reasons.extend(scan.reasons)
     live, why = online_verdict(view, families, settings)
     if live != "allow":
-        reasons.insert(0 if RANK[live] > RANK[verdict] else len(reasons), f"online {live}: {why}")
-        if RANK[live] > RANK[verdict]:
-            verdict = live
+        verdict = _weigh(verdict, live, f"online {live}: {why}", reasons)
     online = settings.online
     if fired and senders >= online.shared_template_accounts:
         shared = online.shared_template_verdict
@@ -87,9 +92,7 @@ def decide(
             f"online {shared}: template {template} ({', '.join(fired)}) came from {senders} accounts "
             f"in the last {online.shared_template_window_minutes:g} minutes"
         )
-        reasons.insert(0 if RANK[shared] > RANK[verdict] else len(reasons), why)
-        if RANK[shared] > RANK[verdict]:
-            verdict = shared
+        verdict = _weigh(verdict, shared, why, reasons)
     if fired:
         reasons.append("this prompt: " + ", ".join(fired))
     return Decision(verdict, settings.policy.action(tier, verdict), tuple(reasons), campaign)
