@@ -27,6 +27,7 @@ from distillguard.scan.run import ScanOptions
 from distillguard.scan.run import scan as run_scan
 from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
+from distillguard.signals.extraction import MODEL_VERSION
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -203,7 +204,7 @@ def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: st
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("src/distillguard/signals/models/extraction-v3.npz"),
+    default=Path(f"src/distillguard/signals/models/{MODEL_VERSION}.npz"),
     show_default=True,
 )
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/signals-eval.json"))

@@ -87,3 +87,36 @@ def test_cross_validation_scores_every_training_family_once() -> None:
     assert all(e.split == "train" for e in dev)
     users = sum(1 for e in dev if e.origin.startswith("users:"))
     assert all(c["real_user_scores"] == 3 * users for c in report["families"].values())
+
+
+@pytest.mark.corpus
+def test_wrappers_in_other_languages_carry_short_items_and_have_benign_twins() -> None:
+    """Language wrappers (trained) hold items cut to ``LANGUAGE_ITEM_CHARS``; benign requests
+    in the same languages are hard negatives in both splits."""
+    examples = _examples()
+    wrapped = [e for e in examples if e.origin == "languages"]
+    assert {e.label for e in wrapped} == set(FAMILIES)
+    assert all(e.split == "train" for e in wrapped)
+    # Without the cut, answers of up to MAX_ANSWER_CHARS (1,500) make most of these far longer.
+    no_tools = [e for e in wrapped if e.label != "tool_trajectory"]
+    assert max(len(e.text) for e in no_tools) <= 3 * build.LANGUAGE_ITEM_CHARS + 250
+    benign = [e for e in examples if e.origin == "hard:other_language"]
+    assert {e.split for e in benign} == {"train", "eval"}
+    assert all(e.label == build.NEGATIVE for e in benign)
+
+
+def test_false_positives_are_counted_by_language() -> None:
+    pytest.importorskip("py3langid")
+    texts = [
+        ("what is the capital of france", True),
+        ("how many legs does a spider have", False),
+        ("Pourquoi le ciel est-il bleu ? Explique-moi la diffusion de la lumière.", True),
+        ("Warum ist der Himmel blau? Erkläre mir bitte die Streuung des Lichts.", False),
+    ]
+    examples = [Example(t, build.NEGATIVE, "eval", "users:test") for t, _ in texts]
+    examples.append(Example("ignored: not a user prompt", build.NEGATIVE, "eval", "hard:raw_item"))
+    fired = [f for _, f in texts] + [True]
+    counts = build._flagged_by_language(examples, fired)
+    assert counts["en"] == {"flagged": 1, "total": 2}
+    assert counts["not en"] == {"flagged": 1, "total": 2}
+    assert "fr" not in counts  # fewer than MIN_LANGUAGE_PROMPTS

@@ -34,7 +34,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v3"  # the featurizer changes with the version
+MODEL_VERSION: Final = "extraction-v4"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
 
 

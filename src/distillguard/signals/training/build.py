@@ -7,6 +7,7 @@ measured on real user prompts from sources or splits the model never saw.
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from distillguard.signals.featurize import N_FEATURES, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
+from distillguard.signals.training.languages import benign_request, language_wrapper
 from distillguard.signals.training.phrases import composed_wrapper
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
 
@@ -34,6 +36,14 @@ EVAL_ONLY_USERS: Final = ("arena_hard", "xstest_safe", "mt_bench")
 TARGET_VALIDATION_FPR: Final = 0.0015  # under a third of the 0.5% target: unseen sources fire more
 MAX_ANSWER_CHARS: Final = 1_500
 COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples of per_family
+# Wrappers in other languages (languages.py) per family, in multiples of per_family, and benign requests
+# in those languages as hard negatives, in multiples of per_family per split. The wrappers carry items cut
+# to LANGUAGE_ITEM_CHARS: with whole items (up to 1,500 characters) the few examples of each language's
+# asks were fitted on the items' English words, and recall on left-out English rubric families fell from
+# 84.3% to 73.7% at a 0.2% development false-positive rate (cut: 83.0%; 82.9% vs 75.2% with seed 14).
+LANGUAGE_PER_FAMILY: Final = 1
+BENIGN_LANGUAGE_SHARE: Final = 2
+LANGUAGE_ITEM_CHARS: Final = 150
 # Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
 # the false positives that matter are theirs. Weighting real prompts alone made the model fire on
 # hard negatives ("Let's think step by step") and put students under review in the scan. Chosen
@@ -42,6 +52,8 @@ NEGATIVE_WEIGHT: Final = 48.0
 WEIGHTED_ORIGINS: Final = ("users:", "hard:")
 REGULARISATION_C: Final = 3.0  # chosen by leave-families-out cross-validation (crossval.py), not on heldout.py
 NEGATIVE = "negative"
+LANGUAGE_ID_CHARS: Final = 500
+MIN_LANGUAGE_PROMPTS: Final = 10
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,11 @@ def _positives(fillers: dict[str, _Filler], rng: random.Random, per_family: int)
         for _ in range(per_family * COMPOSED_PER_FAMILY):
             text = _fill(composed_wrapper(family, rng), fillers["train"].slots(family))
             examples.append(Example(text, family, "train", "composed"))
+    for family in FAMILIES:
+        for _ in range(per_family * LANGUAGE_PER_FAMILY):
+            slots = fillers["train"].slots(family)
+            slots |= {k: slots[k][:LANGUAGE_ITEM_CHARS] for k in ("q", "a", "b")}
+            examples.append(Example(_fill(language_wrapper(family, rng), slots), family, "train", "languages"))
     return examples
 
 
@@ -153,6 +170,10 @@ def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Exampl
     ]
     examples += [Example(q, NEGATIVE, split, "hard:deccp_censored_plain") for q in filler.censored]
     examples += [Example(u, NEGATIVE, split, "hard:bfcl_request_without_tools") for u, _ in filler.tools[:per_family]]
+    examples += [
+        Example(_fill(benign_request(filler.rng), filler.slots("task_sweep")), NEGATIVE, split, "hard:other_language")
+        for _ in range(per_family * BENIGN_LANGUAGE_SHARE)
+    ]
     return examples
 
 
@@ -208,7 +229,12 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     weights = np.zeros((N_FEATURES, len(FAMILIES)), dtype=np.float32)
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     for column in range(len(FAMILIES)):
-        model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=200)
+        model = LogisticRegression(
+            C=REGULARISATION_C,
+            class_weight="balanced",
+            solver="liblinear",
+            max_iter=200,
+        )
         model.fit(features, labels[:, column], sample_weight=sample_weight)
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]
@@ -268,9 +294,35 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
             counts[0] += int(fired_any)
             counts[1] += 1
     report["users_any_family"] = {k: {"flagged": v[0], "total": v[1]} for k, v in sorted(by_source.items())}
+    report["users_any_family_by_language"] = _flagged_by_language(test, any_fire)
     report["held_out_templates"] = _recall_by_template(test, fires, held_out_names)
     report["held_out_sets"] = _recall_by_set(report["held_out_templates"])
     return report
+
+
+def _flagged_by_language(test: Sequence[Example], any_fire: Sequence[bool]) -> dict[str, dict[str, int]]:
+    """Real user prompts flagged by any family, by language (py3langid, in the ``train`` extra).
+
+    English against every other language together and each other language with 10 or more
+    prompts; empty where py3langid is not installed.
+    """
+    if importlib.util.find_spec("py3langid") is None:
+        return {}
+    import py3langid  # noqa: PLC0415 - optional, training only
+
+    counts: dict[str, list[int]] = {}
+    for example, fired in zip(test, any_fire, strict=True):
+        if example.origin.startswith("users:"):
+            language = str(py3langid.classify(example.text[:LANGUAGE_ID_CHARS])[0])
+            for key in dict.fromkeys((language, "en" if language == "en" else "not en")):
+                entry = counts.setdefault(key, [0, 0])
+                entry[0] += int(fired)
+                entry[1] += 1
+    return {
+        k: {"flagged": v[0], "total": v[1]}
+        for k, v in sorted(counts.items(), key=lambda kv: -kv[1][1])
+        if v[1] >= MIN_LANGUAGE_PROMPTS or k in ("en", "not en")
+    }
 
 
 def _recall_by_template(
