@@ -1,8 +1,9 @@
 """Training phrases in more languages, and benign requests in the same languages.
 
 Hashed word n-grams carry no meaning across languages: a wrapper in a language the model
-never saw in training scores near zero (German, Portuguese and Russian wrappers of the
-fourth held-out set, trained on one phrase each, fired on 0-30%). So every family gets
+never saw in training scores near zero (the fourth held-out set's German and Russian cot
+wrappers, with one training phrase each, fired on 2 of 251 examples; its German and Portuguese
+coercion ones on 11 of 78 and 2 of 73). So every family gets
 asks in each language here, translated from entries of the English phrase banks in
 :mod:`phrases`, and laid out with that language's own labels ("Frage", "Réponse", ...).
 
