@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from distillguard.gateway.litellm_config import guardrail_section
 from distillguard.gateway.loopback import free_port, stop, wait_for_port
 
 HERE = Path(__file__).resolve().parent
@@ -65,16 +66,6 @@ general_settings:
   master_key: {key}
 litellm_settings:
   telemetry: false
-"""
-
-GUARDRAIL = """
-guardrails:
-  - guardrail_name: distillguard
-    litellm_params:
-      guardrail: distillguard.gateway.litellm_guardrail.DistillguardGuardrail
-      mode: [pre_call, post_call]
-      default_on: true
-      distillguard_config: {config}
 """
 
 GUARDRAIL_CONFIG = """
@@ -158,7 +149,7 @@ def start_servers(
     if litellm is not None:
         (work / "guardrail.toml").write_text(GUARDRAIL_CONFIG)
         config = LITELLM_CONFIG.format(port=upstream, key=LITELLM_KEY)
-        variants = {"litellm": config, "litellm+guardrail": config + GUARDRAIL.format(config=work / "guardrail.toml")}
+        variants = {"litellm": config, "litellm+guardrail": config + guardrail_section(work / "guardrail.toml")}
         for name, text in variants.items():
             if name == "litellm+guardrail" and not guardrail:
                 continue

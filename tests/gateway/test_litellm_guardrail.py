@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from distillguard.gateway.litellm_config import guardrail_section
 from distillguard.gateway.loopback import free_port, stop, wait_for_port
 from tests.gateway.test_gateway_app import events, logged
 
@@ -41,13 +42,6 @@ model_list:
       model: openai/canned
       api_base: {upstream}/v1
       api_key: none
-guardrails:
-  - guardrail_name: distillguard
-    litellm_params:
-      guardrail: distillguard.gateway.litellm_guardrail.DistillguardGuardrail
-      mode: [pre_call, post_call]
-      default_on: true
-      distillguard_config: {config}
 general_settings:
   master_key: {key}
 """
@@ -80,7 +74,7 @@ def test_guardrail_strips_blocks_and_logs_inside_a_real_litellm_proxy(
     tmp_path: Path, upstream_url: str, litellm_command: Path
 ) -> None:
     (tmp_path / "gateway.toml").write_text(GATEWAY)
-    config = LITELLM_CONFIG.format(upstream=upstream_url, config=tmp_path / "gateway.toml", key=MASTER_KEY)
+    config = LITELLM_CONFIG.format(upstream=upstream_url, key=MASTER_KEY) + guardrail_section(tmp_path / "gateway.toml")
     (tmp_path / "litellm.yaml").write_text(config)
     port = free_port()
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"}
