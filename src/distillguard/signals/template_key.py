@@ -43,10 +43,10 @@ def skeleton_of_prepared(prepared: str) -> str:
         tail = _WORD.findall(prepared[-_EDGE_CHARS:])
         if len(head) > EDGE_WORDS and len(tail) > EDGE_WORDS:
             return " ".join(_masked(head[:EDGE_WORDS])) + " … " + " ".join(_masked(tail[-EDGE_WORDS:]))
-    words = _masked(_WORD.findall(prepared))
+    words = _WORD.findall(prepared)
     if len(words) <= 2 * EDGE_WORDS:
-        return " ".join(words)
-    return " ".join(words[:EDGE_WORDS]) + " … " + " ".join(words[-EDGE_WORDS:])
+        return " ".join(_masked(words))
+    return " ".join(_masked(words[:EDGE_WORDS])) + " … " + " ".join(_masked(words[-EDGE_WORDS:]))
 
 
 def skeleton(text: str) -> str:
