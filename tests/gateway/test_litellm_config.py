@@ -28,3 +28,10 @@ def test_the_class_it_names_exists_where_it_says() -> None:
     assert spec.origin is not None
     path = Path(spec.origin).parent.joinpath(*module.split(".")[1:]).with_suffix(".py")
     assert f"class {name}(" in path.read_text(encoding="utf-8")
+
+
+def test_the_operators_guide_shows_the_same_section() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "gateway.md").read_text(encoding="utf-8")
+    block = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = [line.split("  #", 1)[0].rstrip() for line in block.splitlines()]
+    assert shown == guardrail_section("/etc/distillguard/gateway.toml").splitlines()

@@ -1,10 +1,9 @@
 """distillguard as a LiteLLM proxy guardrail: the gateway's engine in LiteLLM's pre- and post-call hooks.
 
-In the LiteLLM proxy's ``config.yaml``, the section that
-:func:`distillguard.gateway.litellm_config.guardrail_section` writes (``guardrail:
-distillguard.gateway.litellm_guardrail.DistillguardGuardrail``, ``mode: [pre_call,
-post_call]``, ``default_on: true`` and ``distillguard_config:`` the gateway TOML's path, or the
-``DISTILLGUARD_CONFIG`` variable).
+In the LiteLLM proxy's ``config.yaml``, the ``guardrails:`` section shown in
+``docs/gateway.md`` and written by :func:`distillguard.gateway.litellm_config.guardrail_section`
+(this class, ``mode: [pre_call, post_call]``, ``default_on: true``, and ``distillguard_config:``
+the gateway TOML's path, or the ``DISTILLGUARD_CONFIG`` variable).
 
 The gateway config is the one ``distillguard serve`` reads, less what LiteLLM does itself
 (``upstream`` and ``keys_file`` are not used: LiteLLM authenticates and routes). The account

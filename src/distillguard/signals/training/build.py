@@ -229,12 +229,7 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     weights = np.zeros((N_FEATURES, len(FAMILIES)), dtype=np.float32)
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     for column in range(len(FAMILIES)):
-        model = LogisticRegression(
-            C=REGULARISATION_C,
-            class_weight="balanced",
-            solver="liblinear",
-            max_iter=200,
-        )
+        model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=200)
         model.fit(features, labels[:, column], sample_weight=sample_weight)
         weights[:, column] = model.coef_[0]
         bias[column] = model.intercept_[0]
