@@ -3,15 +3,16 @@
 Hashed word n-grams carry no meaning across languages: a wrapper in a language the model
 never saw in training scores near zero (the fourth held-out set's German and Russian cot
 wrappers, with one training phrase each, fired on 2 of 251 examples; its German and Portuguese
-coercion ones on 11 of 78 and 2 of 73). So every family gets
-asks in each language here, translated from entries of the English phrase banks in
-:mod:`phrases`, and laid out with that language's own labels ("Frage", "Réponse", ...).
+coercion ones on 11 of 78 and 2 of 73). So every family gets asks in each language here,
+translated from entries of the English phrase banks in :mod:`phrases`, and laid out with that
+language's own labels ("Frage", "Réponse", ...).
 
-The same languages get benign requests (``HARD_NEGATIVES``: solve step by step and explain,
-is my answer right, translate, help me with this), so that a prompt is not flagged for its
-language: the line between a legitimate request and a trick is drawn in every language the
-way the English hard negatives draw it. Only training reads this module; the held-out
-families of :mod:`heldout` were written separately, before it.
+The same languages, and Chinese and Japanese, get benign requests (``Language.benign``: solve
+step by step and explain, is my answer right, translate, help me with this), which training
+uses as hard negatives, so that a prompt is not flagged for its language: the line between a
+legitimate request and a trick is drawn in every language the way the English hard negatives
+draw it. Only training reads this module; the held-out families of :mod:`heldout` were written
+separately, before it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from typing import Final
+
+from distillguard.signals.training.phrases import literal
 
 
 @dataclass(frozen=True)
@@ -685,18 +688,14 @@ LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _escaped(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def language_wrapper(family: str, rng: random.Random) -> str:
     """A training wrapper for ``family`` in one of the languages that has asks for it."""
     language = rng.choice([lang for lang in LANGUAGES if family in lang.asks])
     labels = {"{Q}": language.question, "{A}": language.answer, "{P}": language.problem, "{I}": language.item}
     layout = rng.choice(LAYOUTS[family])
     for placeholder, label in labels.items():
-        layout = layout.replace(placeholder, _escaped(label))
-    return layout.replace("{ask}", _escaped(rng.choice(language.asks[family])))
+        layout = layout.replace(placeholder, literal(label))
+    return layout.replace("{ask}", literal(rng.choice(language.asks[family])))
 
 
 def benign_request(rng: random.Random) -> str:

@@ -303,7 +303,8 @@ LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _escaped(text: str) -> str:
+def literal(text: str) -> str:
+    """``text`` with its braces doubled, to sit in a wrapper that ``str.format`` fills."""
     return text.replace("{", "{{").replace("}", "}}")
 
 
@@ -313,4 +314,4 @@ def composed_wrapper(family: str, rng: random.Random) -> str:
     parts.append(rng.choice(ASKS[family]))
     if rng.random() < FORMAT_SHARE:
         parts.append(rng.choice(FORMATS[family]))
-    return rng.choice(LAYOUTS[family]).replace("{ask}", _escaped(" ".join(parts)))
+    return rng.choice(LAYOUTS[family]).replace("{ask}", literal(" ".join(parts)))
