@@ -12,6 +12,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -295,6 +296,14 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
     return report
 
 
+@cache
+def _language_of(text: str) -> str:
+    """``text``'s language by py3langid; cached, as the classifier's and the keywords' reports ask alike."""
+    import py3langid  # noqa: PLC0415 - optional, training only
+
+    return str(py3langid.classify(text[:LANGUAGE_ID_CHARS])[0])
+
+
 def _flagged_by_language(test: Sequence[Example], any_fire: Sequence[bool]) -> dict[str, dict[str, int]]:
     """Real user prompts flagged by any family, by language (py3langid, in the ``train`` extra).
 
@@ -303,12 +312,10 @@ def _flagged_by_language(test: Sequence[Example], any_fire: Sequence[bool]) -> d
     """
     if importlib.util.find_spec("py3langid") is None:
         return {}
-    import py3langid  # noqa: PLC0415 - optional, training only
-
     counts: dict[str, list[int]] = {}
     for example, fired in zip(test, any_fire, strict=True):
         if example.origin.startswith("users:"):
-            language = str(py3langid.classify(example.text[:LANGUAGE_ID_CHARS])[0])
+            language = _language_of(example.text)
             for key in dict.fromkeys((language, "en" if language == "en" else "not en")):
                 entry = counts.setdefault(key, [0, 0])
                 entry[0] += int(fired)
