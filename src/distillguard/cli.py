@@ -28,6 +28,7 @@ from distillguard.scan.run import scan as run_scan
 from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
 from distillguard.signals.extraction import MODEL_VERSION
+from distillguard.signals.static_embedding import TABLE_NAME
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -226,6 +227,24 @@ def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
         fpr = f"{m['fp_real_users']}/{m['real_users']}"
         crossed = f"{folds[family]['hits']}/{folds[family]['total']}"
         click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16} {crossed:>17}")
+
+
+@main.command("distil-embeddings")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(f"src/distillguard/signals/models/{TABLE_NAME}.npz"),
+    show_default=True,
+)
+def distil_embeddings(out: Path) -> None:
+    """Rebuild the static embedding table from the packaged all-MiniLM-L6-v2 (the train extra)."""
+    try:
+        from distillguard.signals.training.distil import distil_minilm  # noqa: PLC0415 (loaded only when training)
+
+        distil_minilm().save(out)
+    except DistillguardError as exc:
+        _fail(exc)
+    click.echo(f"static embedding table written to {out}")
 
 
 @main.command()

@@ -17,10 +17,13 @@ import numpy.typing as npt
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
 from distillguard.signals.featurize import analyze, featurize_one, featurize_prepared, preprocess
 from distillguard.signals.finding import Finding
+from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.template_key import skeletons_and_keys
 
 BUILTIN_DETECTORS: Final[tuple[str, ...]] = FAMILIES
 FIRES_AT: Final = 0.5  # the calibrated operating point of every family's score
+WINDOW_EVIDENCE_LOGIT: Final = 1.0  # a window is named as evidence when it adds this much beyond a typical prompt's
+_WINDOW_QUOTE_CHARS: Final = 48
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,24 @@ class SignalBatch:
         }
 
 
-def _sentence(family: str, score: float, grams: list[str]) -> str:
-    terms = ", ".join(f"'{g}'" for g in grams) if grams else "its overall wording"
+def _sentence(family: str, score: float, grams: list[str], windows: Sequence[str] = ()) -> str:
+    terms = ", ".join([f"'{g}'" for g in grams] + list(windows)) or "its overall wording"
     return f"{family} scored {score:.2f}: {terms} weigh most towards this pattern"
+
+
+def _window_terms(prepared: str, added: npt.NDArray[np.float32]) -> list[str]:
+    """The opening or closing words, quoted, where ``added`` (per window, beyond a typical prompt) is large enough."""
+    text = " ".join(prepared.split())
+    long = len(text) > _WINDOW_QUOTE_CHARS
+    quotes = {
+        "opening": f"'{text[:_WINDOW_QUOTE_CHARS]}…'" if long else f"'{text}'",
+        "closing": f"'…{text[-_WINDOW_QUOTE_CHARS:]}'" if long else f"'{text}'",
+    }
+    return [
+        f"the {window} words {quotes[window]} as a whole"
+        for window, logit in zip(WINDOWS, added.tolist(), strict=True)
+        if logit >= WINDOW_EVIDENCE_LOGIT
+    ]
 
 
 def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> SignalBatch:
@@ -53,19 +71,27 @@ def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> S
     model = model or builtin_model()
     prepared = [preprocess(t) for t in texts]  # once, for both the features and the skeletons
     if len(prepared) == 1:  # the gateway's batch of one: the same row, without the matrix machinery
-        scores = model.score_row(*featurize_one(prepared[0]))[np.newaxis, :]
+        columns_of_one, values, embedded_one = featurize_one(prepared[0])
+        scores = model.score_row(columns_of_one, values, embedded_one)[np.newaxis, :]
+        embedded = embedded_one[np.newaxis, :]
     else:
-        scores = model.score_features(featurize_prepared(prepared))
+        features = featurize_prepared(prepared)
+        scores = model.score_features(features)
+        embedded = features.embedded
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
+    # What each firing row's windows add beyond a typical prompt's, (firing, windows, families); named as
+    # evidence at WINDOW_EVIDENCE_LOGIT or more (zero for the families that do not read the embeddings).
+    added = model.window_logits(embedded[rows]) - model.window_baseline
     grams_of: dict[int, list[str]] = {}  # a row firing several families is analysed once
-    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+    for index, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
         family = model.families[column]
         text_grams = grams_of.get(row)
         if text_grams is None:
             text_grams = grams_of[row] = analyze(prepared[row])
         top = model.evidence_of(text_grams, family)
-        evidence[row][family] = _sentence(family, float(scores[row, column]), top)
+        windows = _window_terms(prepared[row], added[index, :, column])
+        evidence[row][family] = _sentence(family, float(scores[row, column]), top, windows)
     skeletons, keys = skeletons_and_keys(prepared)
     return SignalBatch(model.families, scores, keys, skeletons, evidence)
 

@@ -1,7 +1,8 @@
-"""The extraction classifier: one linear model per family over hashed n-grams.
+"""The extraction classifier: one linear model per family over hashed n-grams and embeddings.
 
 Scores are batch-first: :meth:`ExtractionModel.score` takes a column of prompts and
-returns an ``(n, families)`` array, one sparse-times-dense product. Each family's
+returns an ``(n, families)`` array: the hashed n-grams' sparse product with the weights
+plus the embedding columns' dense one. Each family's
 logit is shifted by its calibration offset, so that a score of 0.5 is the operating
 point chosen on validation negatives (see ``docs/signals.md``); the detector scores,
 and policies elsewhere decide what a score means for an account.
@@ -15,16 +16,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from distillguard.errors import DistillguardError
-from distillguard.signals.featurize import N_FEATURES, columns_of, featurize, ngrams
+from distillguard.signals import static_embedding
+from distillguard.signals.featurize import (
+    N_COLUMNS,
+    N_FEATURES,
+    Features,
+    columns_of,
+    featurize,
+    ngrams,
+)
+from distillguard.signals.shipped import shipped_file
 
 FAMILIES: Final[tuple[str, ...]] = (
     "cot_elicitation",
@@ -34,7 +42,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v4"  # scores from another version's file are refused (features may differ)
+MODEL_VERSION: Final = "extraction-v5"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
 
 
@@ -44,32 +52,55 @@ class ModelError(DistillguardError):
 
 @dataclass(frozen=True)
 class ExtractionModel:
-    """Weights ``(N_FEATURES, families)``, biases and calibration offsets per family."""
+    """Weights ``(N_COLUMNS, families)``, biases and calibration offsets per family.
+
+    ``window_baseline`` ``(windows, families)`` is what the opening and closing words' embeddings
+    add to the logit of a typical real prompt (the median over held-back ones): evidence names a
+    window by what it adds beyond that, as the embeddings share a common direction that the
+    weights turn into a constant.
+    """
 
     weights: npt.NDArray[np.float32]
     bias: npt.NDArray[np.float32]
     offset: npt.NDArray[np.float32]
+    window_baseline: npt.NDArray[np.float32]
     families: tuple[str, ...] = FAMILIES
     version: str = MODEL_VERSION
 
-    def logits_of(self, features: sparse.csr_matrix) -> npt.NDArray[np.float32]:
-        """Calibrated logits of a feature matrix, ``(rows, families)``."""
-        out: npt.NDArray[np.float32] = np.asarray(features @ self.weights, dtype=np.float32)
+    def embedding_logits(self, embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """What the embedding columns add to each family's logit, ``(rows, families)``.
+
+        Only the families that read them, and by ``einsum``'s own loops rather than BLAS, whose
+        blocking changes with the batch size: a prompt scores the same alone as in a batch.
+        """
+        out = np.zeros((len(embedded), len(self.families)), dtype=np.float32)
+        reading = np.flatnonzero(self.weights[N_FEATURES:].any(axis=0))
+        if reading.size:
+            out[:, reading] = np.einsum("nd,df->nf", embedded, self.weights[N_FEATURES:, reading])
+        return out
+
+    def logits_of(self, features: Features) -> npt.NDArray[np.float32]:
+        """Calibrated logits of a batch's features, ``(rows, families)``."""
+        hashed = np.asarray(features.hashed @ self.weights[:N_FEATURES], dtype=np.float32)
+        out: npt.NDArray[np.float32] = hashed + self.embedding_logits(features.embedded)
         return out + self.bias - self.offset
 
     def logits(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Calibrated logits, ``(len(texts), families)``."""
         return self.logits_of(featurize(texts))
 
-    def score_features(self, features: sparse.csr_matrix) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1] of a feature matrix (see :func:`featurize_prepared`)."""
+    def score_features(self, features: Features) -> npt.NDArray[np.float32]:
+        """Scores in [0, 1] of a batch's features (see :func:`featurize_prepared`)."""
         logits = np.clip(self.logits_of(features), -30.0, 30.0)
         result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return result
 
-    def score_row(self, columns: npt.NDArray[np.int64], values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1] of one feature row given as columns and values (see ``featurize_one``)."""
-        logits = np.clip(values @ self.weights[columns] + self.bias - self.offset, -30.0, 30.0)
+    def score_row(
+        self, columns: npt.NDArray[np.int64], values: npt.NDArray[np.float32], embedded: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Scores in [0, 1] of one prompt's hashed columns and values and its embedding (see ``featurize_one``)."""
+        logit = values @ self.weights[columns] + self.embedding_logits(embedded[np.newaxis, :])[0]
+        logits = np.clip(logit + self.bias - self.offset, -30.0, 30.0)
         result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return result
 
@@ -91,6 +122,17 @@ class ExtractionModel:
         order = np.argsort(-weights, kind="stable")
         return [grams[i] for i in order[:_EVIDENCE_TERMS] if weights[i] > 0]
 
+    def window_logits(self, embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """What each row's opening and closing words add to each logit, ``(rows, windows, families)``.
+
+        ``embedded`` is the embedding columns of the rows (``Features.embedded``).
+        """
+        windows = len(static_embedding.WINDOWS)
+        by_window = embedded.reshape(len(embedded), windows, static_embedding.DIM)
+        weights = self.weights[N_FEATURES:].reshape(windows, static_embedding.DIM, len(self.families))
+        out: npt.NDArray[np.float32] = np.einsum("nwd,wdf->nwf", by_window, weights)
+        return out
+
     def save(self, path: Path) -> None:
         """Write the model as a compressed ``.npz``."""
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +141,7 @@ class ExtractionModel:
             weights=self.weights.astype(np.float16),
             bias=self.bias,
             offset=self.offset,
+            window_baseline=self.window_baseline,
             families=np.array(self.families),
             version=np.array(self.version),
         )
@@ -113,6 +156,7 @@ class ExtractionModel:
                     weights=weights,
                     bias=data["bias"].astype(np.float32),
                     offset=data["offset"].astype(np.float32),
+                    window_baseline=data["window_baseline"].astype(np.float32),
                     families=tuple(str(f) for f in data["families"]),
                     version=str(data["version"]),
                 )
@@ -123,13 +167,12 @@ class ExtractionModel:
                 f"{path}: model version {model.version!r}, this release scores with {MODEL_VERSION!r} features "
                 "(retrain it with distillguard train-signals)"
             )
-        if weights.shape != (N_FEATURES, len(model.families)):
-            raise ModelError(f"{path}: weights have shape {weights.shape}, expected ({N_FEATURES}, families)")
+        if weights.shape != (N_COLUMNS, len(model.families)):
+            raise ModelError(f"{path}: weights have shape {weights.shape}, expected ({N_COLUMNS}, families)")
         return model
 
 
 @cache
 def builtin_model() -> ExtractionModel:
     """The model that ships with the package."""
-    resource = files("distillguard.signals") / "models" / f"{MODEL_VERSION}.npz"
-    return ExtractionModel.load(Path(str(resource)))
+    return ExtractionModel.load(shipped_file(MODEL_VERSION))

@@ -9,12 +9,17 @@ binary presence. A row with more than ``LENGTH_KNEE`` distinct n-grams is scaled
 ``sqrt(LENGTH_KNEE / n)``: a long text no longer fires on the sum of many small weights,
 while a wrapper keeps most of its weight around a long pasted item (full L2 normalisation,
 the first version's, scaled by ``1 / sqrt(n)`` from the first n-gram and drowned it).
+
+After the ``N_FEATURES`` hashed columns come ``static_embedding.COLUMNS`` dense ones: the
+static embeddings of the prompt's opening and closing words, times ``EMBEDDING_SCALE``
+(see :mod:`distillguard.signals.static_embedding`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
 
@@ -24,7 +29,14 @@ from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
+from distillguard.signals import static_embedding
+from distillguard.signals.static_embedding import builtin_embedding
+
 N_FEATURES: Final = 2**18
+N_COLUMNS: Final = N_FEATURES + static_embedding.COLUMNS
+# The embedding columns' value against the n-grams' 0/1, chosen by leave-families-out cross-validation
+# (1, 3 and 5 tried; docs/signals.md).
+EMBEDDING_SCALE: Final = 3.0
 MAX_CHARS: Final = 8_000
 # Chosen by leave-families-out cross-validation (crossval.py) with the id masking below: held-out
 # recall +0.8 to +9.7 points per family over binary rows (cot 87.0% vs 86.2%, rubric 82.7% vs 80.4%,
@@ -66,18 +78,40 @@ def row_scale(distinct: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     return scale
 
 
-def featurize_prepared(prepared: Sequence[str]) -> sparse.csr_matrix:
-    """The hashed n-gram matrix of texts already through :func:`preprocess`."""
+def embed_prepared(prepared: Sequence[str]) -> npt.NDArray[np.float32]:
+    """The embedding columns of texts already through :func:`preprocess`, scaled."""
+    embedded: npt.NDArray[np.float32] = builtin_embedding().embed_prepared(prepared) * np.float32(EMBEDDING_SCALE)
+    return embedded
+
+
+@dataclass(frozen=True)
+class Features:
+    """A batch's features: the hashed n-gram matrix and the dense embedding columns after it."""
+
+    hashed: sparse.csr_matrix  # (rows, N_FEATURES)
+    embedded: npt.NDArray[np.float32]  # (rows, static_embedding.COLUMNS)
+
+    def matrix(self) -> sparse.csr_matrix:
+        """``[hashed | embedded]`` as one ``(rows, N_COLUMNS)`` matrix, for fitting (scoring keeps them apart)."""
+        combined: sparse.csr_matrix = sparse.hstack([self.hashed, sparse.csr_matrix(self.embedded)], format="csr")
+        return combined
+
+
+def featurize_prepared(prepared: Sequence[str]) -> Features:
+    """The features of texts already through :func:`preprocess`."""
     if len(prepared) == 0:
-        return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        empty = sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        return Features(empty, np.zeros((0, static_embedding.COLUMNS), dtype=np.float32))
     matrix: sparse.csr_matrix = _VECTORIZER.transform(prepared)
     distinct = np.diff(matrix.indptr)
     matrix.data *= np.repeat(row_scale(distinct), distinct)
-    return matrix
+    return Features(matrix, embed_prepared(prepared))
 
 
-def featurize_one(prepared: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """One prepared text's non-zero columns and values: the row :func:`featurize_prepared` builds.
+def featurize_one(
+    prepared: str,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """One prepared text's hashed columns and values, and its embedding: the row :func:`featurize_prepared` builds.
 
     The gateway scores one prompt per request; this skips the matrix machinery around the same
     hashing (about ten times faster for one text).
@@ -85,11 +119,11 @@ def featurize_one(prepared: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
     present = {column_of(g) for g in analyze(prepared)}
     columns = np.fromiter(present, dtype=np.int64, count=len(present))
     scale = row_scale(np.array([len(present)], dtype=np.int64))[0]
-    return columns, np.full(len(present), scale, dtype=np.float32)
+    return columns, np.full(len(present), scale, dtype=np.float32), embed_prepared([prepared])[0]
 
 
-def featurize(texts: Sequence[str]) -> sparse.csr_matrix:
-    """The hashed n-gram matrix of ``texts`` (one row each)."""
+def featurize(texts: Sequence[str]) -> Features:
+    """The feature matrix of ``texts`` (one row each)."""
     return featurize_prepared([preprocess(t) for t in texts])
 
 

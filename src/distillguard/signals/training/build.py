@@ -20,8 +20,9 @@ import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
-from distillguard.signals.featurize import N_FEATURES, featurize
+from distillguard.signals.featurize import N_COLUMNS, embed_prepared, featurize, preprocess
 from distillguard.signals.keyword_baseline import keyword_scores
+from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import benign_request, language_wrapper
@@ -52,6 +53,11 @@ LANGUAGE_ITEM_CHARS: Final = 150
 NEGATIVE_WEIGHT: Final = 48.0
 WEIGHTED_ORIGINS: Final = ("users:", "hard:")
 REGULARISATION_C: Final = 3.0  # chosen by leave-families-out cross-validation (crossval.py), not on heldout.py
+# Families whose model also reads the static embeddings of the opening and closing words. Chosen by
+# leave-families-out cross-validation at a 0.2% development false-positive rate (seeds 13 and 14): rubric
+# 82.1/82.6% -> 85.7/87.2%, sweep 72.6/74.4% -> 92.1/92.6%; for every family, cot fell 80.1 -> 77.4-77.9%
+# and coercion 92.2 -> 87.7-90.4% (its asks in twelve languages, which the English table reads poorly).
+EMBEDDING_FAMILIES: Final = ("rubric_grading", "task_sweep")
 NEGATIVE = "negative"
 LANGUAGE_ID_CHARS: Final = 500
 MIN_LANGUAGE_PROMPTS: Final = 10
@@ -225,21 +231,26 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     fit = [e for e, v in zip(train_set, is_validation, strict=True) if not v]
     validation = [e for e, v in zip(train_set, is_validation, strict=True) if v]
     features = featurize([e.text for e in fit])
+    combined = features.matrix()
     labels = _labels(fit)
     sample_weight = np.array([NEGATIVE_WEIGHT if _weighted(e) else 1.0 for e in fit])
-    weights = np.zeros((N_FEATURES, len(FAMILIES)), dtype=np.float32)
+    weights = np.zeros((N_COLUMNS, len(FAMILIES)), dtype=np.float32)  # other families' embedding weights stay 0
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
-    for column in range(len(FAMILIES)):
+    for column, family in enumerate(FAMILIES):
+        seen = combined if family in EMBEDDING_FAMILIES else features.hashed
         model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=200)
-        model.fit(features, labels[:, column], sample_weight=sample_weight)
-        weights[:, column] = model.coef_[0]
+        model.fit(seen, labels[:, column], sample_weight=sample_weight)
+        weights[: seen.shape[1], column] = model.coef_[0]
         bias[column] = model.intercept_[0]
     # Weights ship as float16: calibrate on the rounded weights the scorer will use.
     weights = weights.astype(np.float16).astype(np.float32)
-    uncalibrated = ExtractionModel(weights, bias, np.zeros(len(FAMILIES), dtype=np.float32))
-    logits = uncalibrated.logits([e.text for e in validation])
+    no_windows = np.zeros((len(WINDOWS), len(FAMILIES)), dtype=np.float32)
+    uncalibrated = ExtractionModel(weights, bias, np.zeros(len(FAMILIES), dtype=np.float32), no_windows)
+    texts = [e.text for e in validation]
+    logits = uncalibrated.logits(texts)
     offset = np.quantile(logits, 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
-    return ExtractionModel(weights, bias, offset)
+    windows = uncalibrated.window_logits(embed_prepared([preprocess(t) for t in texts]))
+    return ExtractionModel(weights, bias, offset, np.median(windows, axis=0).astype(np.float32))
 
 
 def _rate(hits: int, total: int) -> float:
