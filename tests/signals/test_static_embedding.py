@@ -121,3 +121,11 @@ def test_words_without_pieces_do_not_shorten_a_window() -> None:
         preprocess("please grade the answers below on a scale from one to ten " * 3)
     )
     assert (opening, closing) == plain
+
+
+def test_one_text_embeds_as_in_a_batch() -> None:
+    table = builtin_embedding()
+    texts = [preprocess(p) for p in (*PROMPTS, "", "😀 " * 300 + "rate it 1-10")]
+    batch = table.embed_prepared(texts)
+    for index, text in enumerate(texts):
+        np.testing.assert_allclose(table.embed_one(text), batch[index], atol=1e-6)

@@ -119,7 +119,8 @@ def featurize_one(
     present = {column_of(g) for g in analyze(prepared)}
     columns = np.fromiter(present, dtype=np.int64, count=len(present))
     scale = row_scale(np.array([len(present)], dtype=np.int64))[0]
-    return columns, np.full(len(present), scale, dtype=np.float32), embed_prepared([prepared])[0]
+    embedded = builtin_embedding().embed_one(prepared) * np.float32(EMBEDDING_SCALE)
+    return columns, np.full(len(present), scale, dtype=np.float32), embedded
 
 
 def featurize(texts: Sequence[str]) -> Features:

@@ -120,6 +120,15 @@ class StaticEmbedding:
         out: npt.NDArray[np.float32] = sums / np.maximum(norms, np.float32(1e-12))
         return out.reshape(len(prepared), COLUMNS)
 
+    def embed_one(self, prepared: str) -> npt.NDArray[np.float32]:
+        """:meth:`embed_prepared` for one text, without the sparse machinery (the gateway's call)."""
+        out = np.zeros((len(WINDOWS), DIM), dtype=np.float32)
+        for row, pieces in enumerate(self.window_pieces(prepared)):
+            if pieces:
+                summed = self.vectors[pieces].sum(axis=0)
+                out[row] = summed / np.maximum(np.linalg.norm(summed), np.float32(1e-12))
+        return out.reshape(COLUMNS)
+
     def save(self, path: Path) -> None:
         """Write the table (float16) and its tokenizer as one compressed ``.npz``."""
         path.parent.mkdir(parents=True, exist_ok=True)
