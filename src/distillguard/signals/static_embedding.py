@@ -39,7 +39,7 @@ from distillguard.signals.shipped import shipped_file
 TABLE_NAME: Final = "minilm-static-256"
 DIM: Final = 256  # PCA dimensions of the distilled table
 WINDOW_PIECES: Final = 16  # pieces per window, chosen by leave-families-out cross-validation (docs/signals.md)
-WINDOW_CHARS: Final = 200  # a window is read from this many characters at each end: more than 16 pieces
+WINDOW_CHARS: Final = 200  # a window is read from this many characters at each end: 16 pieces of most text
 WINDOWS: Final = ("opening", "closing")
 COLUMNS: Final = DIM * len(WINDOWS)
 _WORD: Final = re.compile(r"(?u)\w+|[^\w\s]")
@@ -54,8 +54,8 @@ class EmbeddingError(DistillguardError):
 class StaticEmbedding:
     """One vector per word piece, ``(vocabulary, DIM)``, and the tokenizer that names the pieces."""
 
-    vectors: npt.NDArray[np.float32]
-    tokenizer_json: str
+    vectors: npt.NDArray[np.float32] = field(repr=False)
+    tokenizer_json: str = field(repr=False)
     _tokenizer: Tokenizer = field(init=False, repr=False)
     _pieces: dict[str, list[int]] = field(init=False, repr=False, default_factory=dict)
     _unknown: int = field(init=False, repr=False)
