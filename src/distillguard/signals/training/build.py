@@ -20,7 +20,7 @@ import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
-from distillguard.signals.featurize import N_COLUMNS, embed_prepared, featurize, preprocess
+from distillguard.signals.featurize import N_COLUMNS, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
@@ -222,7 +222,9 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     Real user prompts and hard negatives weigh ``NEGATIVE_WEIGHT`` wrapped positives each.
     A share of the training split's real user prompts is kept out of the fit; each
     family's offset puts the score 0.5 at the ``1 - TARGET_VALIDATION_FPR`` quantile of
-    their logits, so about that share of real prompts would fire.
+    their logits, so about that share of real prompts would fire. The median of what their
+    opening and closing words add to each logit is kept as the model's ``window_baseline``.
+    Families outside ``EMBEDDING_FAMILIES`` are fitted on the hashed n-grams alone.
     """
     train_set = [e for e in examples if e.split == "train"]
     is_validation = [
@@ -246,10 +248,9 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     weights = weights.astype(np.float16).astype(np.float32)
     no_windows = np.zeros((len(WINDOWS), len(FAMILIES)), dtype=np.float32)
     uncalibrated = ExtractionModel(weights, bias, np.zeros(len(FAMILIES), dtype=np.float32), no_windows)
-    texts = [e.text for e in validation]
-    logits = uncalibrated.logits(texts)
-    offset = np.quantile(logits, 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
-    windows = uncalibrated.window_logits(embed_prepared([preprocess(t) for t in texts]))
+    held_back = featurize([e.text for e in validation])
+    offset = np.quantile(uncalibrated.logits_of(held_back), 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
+    windows = uncalibrated.window_logits(held_back.embedded)
     return ExtractionModel(weights, bias, offset, np.median(windows, axis=0).astype(np.float32))
 
 
