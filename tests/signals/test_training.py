@@ -87,6 +87,10 @@ def test_cross_validation_scores_every_training_family_once() -> None:
     assert all(e.split == "train" for e in dev)
     users = sum(1 for e in dev if e.origin.startswith("users:"))
     assert all(c["real_user_scores"] == 3 * users for c in report["families"].values())
+    for counts in report["families"].values():  # a stricter threshold finds fewer; none finds more than all
+        at = counts["hits_at_equal_dev_fpr"]
+        assert list(at) == ["0.1%", "0.2%", "0.3%"]
+        assert at["0.1%"] <= at["0.2%"] <= at["0.3%"] <= counts["total"]
 
 
 @pytest.mark.corpus

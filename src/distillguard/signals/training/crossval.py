@@ -10,7 +10,9 @@ fold's training set: they are the vocabulary, not a trick of their own.
 False positives are counted on a development share of the *training* split's negatives (real
 user prompts and hard negatives, ``DEV_SHARE`` by a stable hash), kept out of every fold's fit,
 so that choices made with this estimate never touch the evaluation split's prompts, whose
-false-positive rates the report gives for the shipped model.
+false-positive rates the report gives for the shipped model. Hits are also counted with each
+fold's threshold set at ``EQUAL_DEV_FPRS`` of the development prompts, so that versions whose
+calibrated points land differently compare at equal false-positive rates.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from distillguard.signals.training.corpus import in_eval_split
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES
 
 DEV_SHARE: Final = 0.25
+# Recall is also read at thresholds set on the development prompts themselves, at these false-positive
+# rates: the calibrated point moves with a handful of prompts, so versions are compared at equal rates.
+EQUAL_DEV_FPRS: Final = (0.001, 0.002, 0.003)
 
 
 def is_development(example: Example) -> bool:
@@ -54,6 +59,7 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
     false_positives: Counter[str] = Counter()
     hard_false_positives: Counter[str] = Counter()
     user_scores = 0
+    at_rate: dict[str, Counter[float]] = {family: Counter() for family in FAMILIES}
     dev = [e for e in examples if is_development(e)]
     users = [e.text for e in dev if e.origin.startswith("users:")]
     hard = [e.text for e in dev if e.origin.startswith("hard:")]
@@ -62,7 +68,14 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
         fit = [e for e in examples if e.split == "train" and e.origin not in left_out and not is_development(e)]
         model = train(fit)
         test = [e for e in examples if e.split == "eval" and e.origin in left_out]
-        fires = model.score([e.text for e in test]) >= 0.5
+        test_logits = model.logits([e.text for e in test])
+        user_logits = model.logits(users)
+        fires = test_logits >= 0.0  # a score of 0.5 or more
+        for column, family in enumerate(FAMILIES):
+            mine = np.array([e.label == family for e in test], dtype=np.bool_)
+            for rate in EQUAL_DEV_FPRS:
+                threshold = np.quantile(user_logits[:, column], 1.0 - rate)
+                at_rate[family][rate] += int(np.sum(test_logits[mine, column] > threshold))
         for example, row in zip(test, fires, strict=True):
             hit = int(row[FAMILIES.index(example.label)])
             hits[example.label] += hit
@@ -70,7 +83,7 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
             counts = by_template.setdefault(example.origin, {"hits": 0, "total": 0})
             counts["hits"] += hit
             counts["total"] += 1
-        user_fires = model.score(users) >= 0.5
+        user_fires = user_logits >= 0.0
         hard_fires = model.score(hard) >= 0.5
         for column, family in enumerate(FAMILIES):
             false_positives[family] += int(np.sum(user_fires[:, column]))
@@ -88,6 +101,7 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
                 "real_user_scores": user_scores,
                 "fp_hard_negatives": hard_false_positives[family],
                 "hard_negative_scores": len(hard) * folds,
+                "hits_at_equal_dev_fpr": {f"{rate:.1%}": at_rate[family][rate] for rate in EQUAL_DEV_FPRS},
             }
             for family in FAMILIES
         },
