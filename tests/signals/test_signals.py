@@ -17,6 +17,7 @@ from distillguard.signals import run_signals
 from distillguard.signals.extraction import MODEL_VERSION, ExtractionModel, ModelError, builtin_model
 from distillguard.signals.featurize import column_of, featurize, ngrams
 from distillguard.signals.template_key import skeleton, template_key
+from distillguard.signals.tokens import SMALL_BATCH
 
 WRAPPER = (
     "You are an expert data analyst. Solve the following task and provide complete and transparent reasoning. "
@@ -27,6 +28,15 @@ WRAPPER = (
 @pytest.mark.parametrize("gram", ["reasoning", "思", "verbatim", "#"])
 def test_evidence_hash_matches_the_featurizer(gram: str) -> None:
     assert featurize([gram]).hashed.indices.tolist() == [column_of(gram)]
+
+
+@pytest.mark.parametrize("rows", [1, SMALL_BATCH])
+def test_bigrams_hash_where_the_featurizer_puts_them(rows: int) -> None:
+    """A bigram's column comes from its words' hashes, the same in a batch of one and in a column."""
+    row = featurize(["step by step 4821"] * rows).hashed[0]
+    grams = ["step", "by", "000", "step by", "by step", "step 000"]
+    assert sorted(row.indices.tolist()) == sorted({column_of(g) for g in grams})
+    assert ngrams("step by step 4821") == ["step", "by", "step", "000", "step by", "by step", "step 000"]
 
 
 def test_cjk_characters_become_tokens() -> None:
@@ -103,11 +113,15 @@ def test_detect_needs_input() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(texts=st.lists(st.text(max_size=300), min_size=2, max_size=6))
-def test_a_batch_of_one_scores_as_the_batch_does(texts: list[str]) -> None:
-    """The gateway's one-prompt path gives the batch path's scores, keys and evidence."""
+# Characters assigned in Python's Unicode tables: polars' newer tables may read later ones otherwise (see tokens).
+@given(
+    texts=st.lists(st.text(st.characters(exclude_categories=("Cs", "Cn")), max_size=300), min_size=2, max_size=6),
+    column=st.booleans(),
+)
+def test_a_batch_of_one_scores_as_the_batch_does(texts: list[str], column: bool) -> None:
+    """The gateway's one-prompt path gives the batch path's scores, keys and evidence (column: polars' path)."""
     model = builtin_model()
-    batch = run_signals(texts, model)
+    batch = run_signals(texts + ["hello"] * SMALL_BATCH if column else texts, model)
     for index, text in enumerate(texts):
         one = run_signals([text], model)
         np.testing.assert_allclose(one.scores[0], batch.scores[index], atol=1e-5)

@@ -24,6 +24,7 @@ from distillguard.signals.static_embedding import (
     StaticEmbedding,
     builtin_embedding,
 )
+from distillguard.signals.tokens import SMALL_BATCH
 from distillguard.signals.training.build import EMBEDDING_FAMILIES
 from distillguard.signals.training.distil import from_model2vec
 
@@ -123,9 +124,10 @@ def test_words_without_pieces_do_not_shorten_a_window() -> None:
     assert (opening, closing) == plain
 
 
-def test_one_text_embeds_as_in_a_batch() -> None:
+def test_one_text_embeds_as_in_a_column() -> None:
+    """A few texts are read in Python, a column in polars and numpy: the same windows either way."""
     table = builtin_embedding()
-    texts = [preprocess(p) for p in (*PROMPTS, "", "😀 " * 300 + "rate it 1-10")]
-    batch = table.embed_prepared(texts)
+    texts = [preprocess(p) for p in (*PROMPTS, "", "😀 " * 300 + "rate it 1-10", "a" * 500, "x " * 400)]
+    column = table.embed_prepared(texts + [""] * SMALL_BATCH)
     for index, text in enumerate(texts):
-        np.testing.assert_allclose(table.embed_one(text), batch[index], atol=1e-6)
+        np.testing.assert_allclose(table.embed_prepared([text])[0], column[index], atol=1e-6)

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
-from distillguard.signals.featurize import analyze, featurize_one, featurize_prepared, preprocess
+from distillguard.signals.featurize import featurize_grams, grams_of, preprocess
 from distillguard.signals.finding import Finding
 from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.template_key import skeletons_and_keys
@@ -69,27 +69,18 @@ def _window_terms(prepared: str, added: npt.NDArray[np.float32]) -> list[str]:
 def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> SignalBatch:
     """Score a column of prompts on every family, with templates and evidence."""
     model = model or builtin_model()
-    prepared = [preprocess(t) for t in texts]  # once, for both the features and the skeletons
-    if len(prepared) == 1:  # the gateway's batch of one: the same row, without the matrix machinery
-        columns_of_one, values, embedded_one = featurize_one(prepared[0])
-        scores = model.score_row(columns_of_one, values, embedded_one)[np.newaxis, :]
-        embedded = embedded_one[np.newaxis, :]
-    else:
-        features = featurize_prepared(prepared)
-        scores = model.score_features(features)
-        embedded = features.embedded
+    prepared = [preprocess(t) for t in texts]  # once, for the features, the evidence and the skeletons
+    grams = grams_of(prepared)
+    features = featurize_grams(prepared, grams)
+    scores = model.score_features(features)
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
     # What each firing row's windows add beyond a typical prompt's, (firing, windows, families); named as
     # evidence at WINDOW_EVIDENCE_LOGIT or more (zero for the families that do not read the embeddings).
-    added = model.window_logits(embedded[rows]) - model.window_baseline
-    grams_of: dict[int, list[str]] = {}  # a row firing several families is analysed once
+    added = model.window_logits(features.embedded[rows]) - model.window_baseline
     for index, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
         family = model.families[column]
-        text_grams = grams_of.get(row)
-        if text_grams is None:
-            text_grams = grams_of[row] = analyze(prepared[row])
-        top = model.evidence_of(text_grams, family)
+        top = model.evidence_of(grams, row, family)
         windows = _window_terms(prepared[row], added[index, :, column])
         evidence[row][family] = _sentence(family, float(scores[row, column]), top, windows)
     skeletons, keys = skeletons_and_keys(prepared)

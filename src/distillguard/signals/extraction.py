@@ -24,14 +24,7 @@ import numpy.typing as npt
 
 from distillguard.errors import DistillguardError
 from distillguard.signals import static_embedding
-from distillguard.signals.featurize import (
-    N_COLUMNS,
-    N_FEATURES,
-    Features,
-    columns_of,
-    featurize,
-    ngrams,
-)
+from distillguard.signals.featurize import N_COLUMNS, N_FEATURES, Features, Grams, featurize, grams_of, preprocess
 from distillguard.signals.shipped import shipped_file
 
 FAMILIES: Final[tuple[str, ...]] = (
@@ -42,7 +35,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v5"  # scores from another version's file are refused (features may differ)
+MODEL_VERSION: Final = "extraction-v6"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
 
 
@@ -95,32 +88,21 @@ class ExtractionModel:
         result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return result
 
-    def score_row(
-        self, columns: npt.NDArray[np.int64], values: npt.NDArray[np.float32], embedded: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1] of one prompt's hashed columns and values and its embedding (see ``featurize_one``)."""
-        logit = values @ self.weights[columns] + self.embedding_logits(embedded[np.newaxis, :])[0]
-        logits = np.clip(logit + self.bias - self.offset, -30.0, 30.0)
-        result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
-        return result
-
     def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
         return self.score_features(featurize(texts))
 
     def evidence(self, text: str, family: str) -> list[str]:
         """The n-grams of ``text`` that push ``family``'s score up most, strongest first."""
-        return self.evidence_of(ngrams(text), family)
+        return self.evidence_of(grams_of([preprocess(text)]), 0, family)
 
-    def evidence_of(self, text_grams: Sequence[str], family: str) -> list[str]:
-        """:meth:`evidence` for a text's n-grams already computed (see ``featurize.analyze``)."""
-        column = self.families.index(family)
-        grams = sorted(set(text_grams))
-        if not grams:
-            return []
-        weights = self.weights[columns_of(grams), column].astype(np.float32)
-        order = np.argsort(-weights, kind="stable")
-        return [grams[i] for i in order[:_EVIDENCE_TERMS] if weights[i] > 0]
+    def evidence_of(self, grams: Grams, row: int, family: str) -> list[str]:
+        """:meth:`evidence` for text ``row`` of a batch whose n-grams are already found (see ``featurize.grams_of``)."""
+        indices = grams.of_row(row)
+        columns, first = np.unique(grams.columns[indices], return_index=True)
+        weights = self.weights[columns, self.families.index(family)]
+        order = np.lexsort((first, -weights))[:_EVIDENCE_TERMS]  # strongest first, then as they appear
+        return grams.texts(row, indices[first[order[weights[order] > 0]]])
 
     def window_logits(self, embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """What each row's opening and closing words add to each logit, ``(rows, windows, families)``.

@@ -3,12 +3,17 @@
 Text is lower-cased and every CJK character (Chinese, Japanese kana, Korean Hangul)
 becomes a token of its own, so that languages written without spaces yield word-like
 n-grams too; runs of three or more digits (item ids, sample numbers) become ``000``, so
-that "sample 4821" and "sample 17" share their n-grams. Unigrams and bigrams are hashed
-(MurmurHash3, as scikit-learn's ``HashingVectorizer``) into ``N_FEATURES`` columns as
-binary presence. A row with more than ``LENGTH_KNEE`` distinct n-grams is scaled by
-``sqrt(LENGTH_KNEE / n)``: a long text no longer fires on the sum of many small weights,
-while a wrapper keeps most of its weight around a long pasted item (full L2 normalisation,
-the first version's, scaled by ``1 / sqrt(n)`` from the first n-gram and drowned it).
+that "sample 4821" and "sample 17" share their n-grams. Tokens are runs of word characters
+and the marks ``<>[]{}#``, split for a whole batch at once (:mod:`distillguard.signals.tokens`).
+
+Unigrams and bigrams are hashed into ``N_FEATURES`` columns as binary presence: a unigram
+by MurmurHash3 (as scikit-learn's ``HashingVectorizer``), a bigram by mixing its two words'
+hashes (splitmix64's finaliser), so that a batch hashes each distinct word once in Python and
+every bigram in numpy, without building the bigrams' strings. A row with more than
+``LENGTH_KNEE`` distinct n-grams is scaled by ``sqrt(LENGTH_KNEE / n)``: a long text no longer
+fires on the sum of many small weights, while a wrapper keeps most of its weight around a long
+pasted item (full L2 normalisation, the first version's, scaled by ``1 / sqrt(n)`` from the
+first n-gram and drowned it).
 
 After the ``N_FEATURES`` hashed columns come ``static_embedding.COLUMNS`` dense ones: the
 static embeddings of the prompt's opening and closing words, times ``EMBEDDING_SCALE``
@@ -20,19 +25,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from functools import cached_property
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-from distillguard.signals import static_embedding
+from distillguard.signals import static_embedding, tokens
 from distillguard.signals.static_embedding import builtin_embedding
 
-N_FEATURES: Final = 2**18
+N_FEATURES: Final = 2**20
 N_COLUMNS: Final = N_FEATURES + static_embedding.COLUMNS
 # The embedding columns' value against the n-grams' 0/1, chosen by leave-families-out cross-validation
 # (1, 3 and 5 tried; docs/signals.md).
@@ -44,7 +48,9 @@ MAX_CHARS: Final = 8_000
 LENGTH_KNEE: Final = 150
 _LONG_NUMBER: Final = re.compile(r"\d{3,}")
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_TOKEN: Final = re.compile(r"(?u)\b\w+\b|[<>\[\]{}#]")
+_HASH_CACHE: Final = 1_000_000  # distinct tokens whose hashes are kept; the cache starts again beyond it
+_hashes: dict[str, int] = {}
+_LOW32: Final = np.uint64(0xFFFFFFFF)
 
 
 def preprocess(text: str) -> str:
@@ -52,30 +58,103 @@ def preprocess(text: str) -> str:
     return _CJK.sub(r" \g<0> ", text[:MAX_CHARS].lower())
 
 
-def analyze(prepared: str) -> list[str]:
-    """The unigrams and bigrams of a text already through :func:`preprocess`.
-
-    The same n-grams as scikit-learn's word analyser with ``ngram_range=(1, 2)`` and this
-    token pattern, built in one pass (about a tenth faster over a batch).
-    """
-    words: list[str] = _TOKEN.findall(_LONG_NUMBER.sub("000", prepared))
-    return words + [f"{first} {second}" for first, second in pairwise(words)]
+def masked(token: str) -> str:
+    """A token with its runs of three or more digits as ``000``."""
+    return _LONG_NUMBER.sub("000", token)
 
 
-_VECTORIZER: Final = HashingVectorizer(
-    n_features=N_FEATURES,
-    analyzer=analyze,
-    alternate_sign=False,
-    binary=True,
-    norm=None,
-    dtype=np.float32,
-)
+def _token_hashes(distinct: list[str]) -> list[int]:
+    """MurmurHash3 (seed 0, signed) of each token, masked, cached across batches."""
+    if len(_hashes) + len(distinct) > _HASH_CACHE:
+        _hashes.clear()
+    cache = _hashes
+    return [cache[t] if t in cache else cache.setdefault(t, murmurhash3_32(masked(t), seed=0)) for t in distinct]
+
+
+def _bigram_columns(first: npt.NDArray[np.int64], second: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The column of each bigram from its two words' hashes (arrays only: numpy scalars warn on wrapping)."""
+    mixed = ((first.astype(np.uint64) & _LOW32) << np.uint64(32)) | (second.astype(np.uint64) & _LOW32)
+    mixed ^= mixed >> np.uint64(30)
+    mixed *= np.uint64(0xBF58476D1CE4E5B9)
+    mixed ^= mixed >> np.uint64(27)
+    mixed *= np.uint64(0x94D049BB133111EB)
+    mixed ^= mixed >> np.uint64(31)
+    columns: npt.NDArray[np.int64] = (mixed % np.uint64(N_FEATURES)).astype(np.int64)
+    return columns
+
+
+@dataclass(frozen=True)
+class Grams:
+    """A batch's n-grams: the tokens, and every unigram's then every bigram's column and text."""
+
+    tokens: tokens.Tokens
+    rows: npt.NDArray[np.int64]  # the text of each n-gram
+    columns: npt.NDArray[np.int64]  # its feature column
+    positions: npt.NDArray[np.int64]  # its first token in ``tokens.flat``
+    unigrams: int  # the first this many n-grams are unigrams, the rest bigrams
+
+    @cached_property
+    def _starts(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Where each text's unigrams and its bigrams start among the n-grams."""
+        lengths = self.tokens.lengths
+        pair_starts = np.full(len(lengths), self.unigrams, dtype=np.int64)
+        np.cumsum(np.maximum(lengths - 1, 0)[:-1], out=pair_starts[1:])
+        pair_starts[1:] += self.unigrams
+        return self.tokens.starts, pair_starts
+
+    def of_row(self, row: int) -> npt.NDArray[np.int64]:
+        """The indices of text ``row``'s n-grams: its unigrams, then its bigrams."""
+        token_starts, pair_starts = self._starts
+        length = int(self.tokens.lengths[row])
+        return np.concatenate(
+            [
+                np.arange(token_starts[row], token_starts[row] + length),
+                np.arange(pair_starts[row], pair_starts[row] + max(length - 1, 0)),
+            ]
+        )
+
+    def texts(self, row: int, indices: npt.NDArray[np.int64]) -> list[str]:
+        """The text of each of ``indices``, n-grams of text ``row``, as hashed (long numbers masked)."""
+        words = self.tokens.of_text(row)
+        positions = (self.positions[indices] - self._starts[0][row]).tolist()
+        return [
+            masked(words[p]) if i < self.unigrams else f"{masked(words[p])} {masked(words[p + 1])}"
+            for i, p in zip(indices.tolist(), positions, strict=True)
+        ]
+
+
+def grams_of(prepared: Sequence[str]) -> Grams:
+    """The unigrams and bigrams of texts already through :func:`preprocess`, with their columns."""
+    split = tokens.split(prepared, tokens.WORDS_AND_MARKS)
+    hashes = split.values(_token_hashes)
+    rows = split.rows
+    positions = np.arange(len(rows), dtype=np.int64)
+    pairs = np.flatnonzero(rows[1:] == rows[:-1])  # a bigram starts at every token followed by one of its text
+    return Grams(
+        tokens=split,
+        rows=np.concatenate([rows, rows[pairs]]),
+        columns=np.concatenate([np.abs(hashes) % N_FEATURES, _bigram_columns(hashes[pairs], hashes[pairs + 1])]),
+        positions=np.concatenate([positions, pairs]),
+        unigrams=len(rows),
+    )
 
 
 def row_scale(distinct: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     """Each row's value given its number of distinct n-gram columns: 1 up to ``LENGTH_KNEE``."""
     scale: npt.NDArray[np.float32] = np.sqrt(LENGTH_KNEE / np.maximum(distinct, LENGTH_KNEE)).astype(np.float32)
     return scale
+
+
+def hashed_matrix(grams: Grams, rows: int) -> sparse.csr_matrix:
+    """``(rows, N_FEATURES)``: each row's distinct n-gram columns, valued by :func:`row_scale`."""
+    keys = np.sort(grams.rows * N_FEATURES + grams.columns)  # sort and drop repeats: np.unique is 20x slower here
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+    row_of = keys // N_FEATURES
+    distinct = np.bincount(row_of, minlength=rows).astype(np.int64)
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(distinct, out=indptr[1:])
+    data = np.repeat(row_scale(distinct), distinct)
+    return sparse.csr_matrix((data, keys % N_FEATURES, indptr), shape=(rows, N_FEATURES))
 
 
 def embed_prepared(prepared: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -97,30 +176,14 @@ class Features:
         return combined
 
 
+def featurize_grams(prepared: Sequence[str], grams: Grams) -> Features:
+    """The features of texts already through :func:`preprocess`, their n-grams already found."""
+    return Features(hashed_matrix(grams, len(prepared)), embed_prepared(prepared))
+
+
 def featurize_prepared(prepared: Sequence[str]) -> Features:
     """The features of texts already through :func:`preprocess`."""
-    if len(prepared) == 0:
-        empty = sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
-        return Features(empty, np.zeros((0, static_embedding.COLUMNS), dtype=np.float32))
-    matrix: sparse.csr_matrix = _VECTORIZER.transform(prepared)
-    distinct = np.diff(matrix.indptr)
-    matrix.data *= np.repeat(row_scale(distinct), distinct)
-    return Features(matrix, embed_prepared(prepared))
-
-
-def featurize_one(
-    prepared: str,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """One prepared text's hashed columns and values, and its embedding: the row :func:`featurize_prepared` builds.
-
-    The gateway scores one prompt per request; this skips the matrix machinery around the same
-    hashing (about ten times faster for one text).
-    """
-    present = {column_of(g) for g in analyze(prepared)}
-    columns = np.fromiter(present, dtype=np.int64, count=len(present))
-    scale = row_scale(np.array([len(present)], dtype=np.int64))[0]
-    embedded = builtin_embedding().embed_one(prepared) * np.float32(EMBEDDING_SCALE)
-    return columns, np.full(len(present), scale, dtype=np.float32), embedded
+    return featurize_grams(prepared, grams_of(prepared))
 
 
 def featurize(texts: Sequence[str]) -> Features:
@@ -129,15 +192,14 @@ def featurize(texts: Sequence[str]) -> Features:
 
 
 def ngrams(text: str) -> list[str]:
-    """The n-grams of ``text`` as the featurizer sees them (for evidence)."""
-    return analyze(preprocess(text))
+    """The n-grams of ``text`` as the featurizer sees them, unigrams then bigrams (for evidence and tests)."""
+    grams = grams_of([preprocess(text)])
+    return grams.texts(0, np.arange(len(grams.columns)))
 
 
 def column_of(ngram: str) -> int:
-    """The feature column ``ngram`` hashes to (matches :func:`featurize`)."""
-    return int(abs(murmurhash3_32(ngram, seed=0)) % N_FEATURES)
-
-
-def columns_of(grams: Sequence[str]) -> npt.NDArray[np.int64]:
-    """:func:`column_of` for many n-grams."""
-    return np.fromiter((column_of(g) for g in grams), dtype=np.int64, count=len(grams))
+    """The feature column ``ngram`` (one token, or two separated by a space) hashes to."""
+    hashes = np.array([murmurhash3_32(word, seed=0) for word in ngram.split(" ")], dtype=np.int64)
+    if len(hashes) == 1:
+        return int(abs(hashes[0]) % N_FEATURES)
+    return int(_bigram_columns(hashes[:1], hashes[1:])[0])

@@ -20,7 +20,6 @@ the table.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -34,6 +33,7 @@ from scipy import sparse
 from tokenizers import Tokenizer
 
 from distillguard.errors import DistillguardError
+from distillguard.signals import tokens
 from distillguard.signals.shipped import shipped_file
 
 TABLE_NAME: Final = "minilm-static-256"
@@ -42,7 +42,6 @@ WINDOW_PIECES: Final = 16  # pieces per window, chosen by leave-families-out cro
 WINDOW_CHARS: Final = 200  # a window is read from this many characters at each end: 16 pieces of most text
 WINDOWS: Final = ("opening", "closing")
 COLUMNS: Final = DIM * len(WINDOWS)
-_WORD: Final = re.compile(r"(?u)\w+|[^\w\s]")
 _CACHE_WORDS: Final = 500_000  # distinct words whose pieces are kept; the cache starts again beyond it
 
 
@@ -84,51 +83,87 @@ class StaticEmbedding:
             pieces = self._pieces[word] = [i for i in ids if i != self._unknown and i < len(self.vectors)]
         return pieces
 
-    def _window(self, words: list[str], *, from_end: bool) -> list[int]:
+    def _window_pieces(self, words: tokens.Tokens, *, from_end: bool) -> sparse.csr_matrix:
+        """``(texts, vocabulary)``: the first (or last) ``WINDOW_PIECES`` pieces of each text's words, counted.
+
+        Each distinct word of the batch is split into pieces once (and cached); every word's pieces
+        are then laid out in order and cut to the window in numpy.
+        """
+        distinct, codes = words.codes()
+        piece_lists = [self.pieces_of(word) for word in distinct]
+        pool = np.fromiter(chain.from_iterable(piece_lists), dtype=np.int64)
+        distinct_counts = np.fromiter(map(len, piece_lists), dtype=np.int64, count=len(piece_lists))
+        counts = distinct_counts[codes]  # pieces of each word, in order
+        firsts = (np.cumsum(distinct_counts) - distinct_counts)[codes]  # where they sit in ``pool``
+        ends = np.cumsum(counts)
+        offsets = np.arange(ends[-1] if len(ends) else 0, dtype=np.int64)
+        ids = pool[np.repeat(firsts - (ends - counts), counts) + offsets]
+        per_text = np.bincount(np.repeat(words.rows, counts), minlength=len(words.lengths))
+        text_ends = np.cumsum(per_text)
+        position = offsets - np.repeat(text_ends - per_text, per_text)  # of each piece within its text
+        keep = position >= np.repeat(per_text - WINDOW_PIECES, per_text) if from_end else position < WINDOW_PIECES
+        indptr = np.zeros(len(per_text) + 1, dtype=np.int64)
+        np.cumsum(np.minimum(per_text, WINDOW_PIECES), out=indptr[1:])
+        kept = ids[keep]
+        return sparse.csr_matrix(
+            (np.ones(len(kept), dtype=np.float32), kept, indptr), shape=(len(per_text), len(self.vectors))
+        )
+
+    def windows(self, prepared: Sequence[str]) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """The opening and the closing windows' pieces of lower-cased texts, as :meth:`_window_pieces`.
+
+        Read from each text's first and last ``WINDOW_CHARS`` characters.
+        """
+        opening = tokens.split(prepared, tokens.WORDS_AND_SYMBOLS, first=WINDOW_CHARS)
+        closing = tokens.split(prepared, tokens.WORDS_AND_SYMBOLS, last=WINDOW_CHARS)
+        return self._window_pieces(opening, from_end=False), self._window_pieces(closing, from_end=True)
+
+    def window_pieces(self, prepared: str) -> tuple[list[int], list[int]]:
+        """The piece ids of one text's opening and closing windows, in order (for inspection and tests)."""
+        opening, closing = self.windows([prepared])
+        return opening.indices.tolist(), closing.indices.tolist()
+
+    def embed_prepared(self, prepared: Sequence[str]) -> npt.NDArray[np.float32]:
+        """``(len(prepared), COLUMNS)``: each window's mean piece vector at unit length (zeros if none).
+
+        The windows' sums are one sparse product each (a row of piece counts per window times the
+        table): a gather of the rows and a segmented sum cost about fourteen times as much. Fewer
+        than ``tokens.SMALL_BATCH`` texts (the gateway's one) are read one by one in Python, where
+        the batch's fixed costs (polars, Arrow, sparse matrices) would be most of the time.
+        """
+        if len(prepared) < tokens.SMALL_BATCH:
+            sums = np.zeros((len(prepared), len(WINDOWS), DIM), dtype=np.float32)
+            for row, text in enumerate(prepared):
+                for window, ids in enumerate(self._text_windows(text)):
+                    sums[row, window] = self.vectors[ids].sum(axis=0)
+            return _unit_rows(sums).reshape(len(prepared), COLUMNS)
+        windows = [np.asarray(window @ self.vectors, dtype=np.float32) for window in self.windows(prepared)]
+        return np.hstack([_unit_rows(window) for window in windows])
+
+    def _text_windows(self, prepared: str) -> tuple[list[int], list[int]]:
+        """One text's opening and closing window pieces, as :meth:`windows` finds them, in plain Python."""
+        words = tokens.WORDS_AND_SYMBOLS.python.findall(prepared[:WINDOW_CHARS])
+        tail = (
+            words
+            if len(prepared) <= WINDOW_CHARS
+            else tokens.WORDS_AND_SYMBOLS.python.findall(prepared[-WINDOW_CHARS:])
+        )
+        return self._window_of_words(words, from_end=False), self._window_of_words(tail, from_end=True)
+
+    def _window_of_words(self, words: list[str], *, from_end: bool) -> list[int]:
         """The first (or last) ``WINDOW_PIECES`` pieces of ``words``.
 
         A word is one piece or more, so the first ``WINDOW_PIECES`` words are read at once; a word
         the table has no piece for (an emoji) adds none, and then the words after it are read.
         """
         ordered = words[::-1] if from_end else words
-        cache = self._pieces
-        lists = [cache.get(w) or self.pieces_of(w) for w in ordered[:WINDOW_PIECES]]
+        lists = [self.pieces_of(w) for w in ordered[:WINDOW_PIECES]]
         more = iter(ordered[WINDOW_PIECES:])
         while sum(map(len, lists)) < WINDOW_PIECES and (word := next(more, None)) is not None:
             lists.append(self.pieces_of(word))
         if from_end:
             return list(chain.from_iterable(reversed(lists)))[-WINDOW_PIECES:]
         return list(chain.from_iterable(lists))[:WINDOW_PIECES]
-
-    def window_pieces(self, prepared: str) -> tuple[list[int], list[int]]:
-        """The first and the last ``WINDOW_PIECES`` piece ids of a lower-cased text.
-
-        Read from its first and last ``WINDOW_CHARS`` characters (one pass where the text is no longer).
-        """
-        words = _WORD.findall(prepared[:WINDOW_CHARS])
-        tail = words if len(prepared) <= WINDOW_CHARS else _WORD.findall(prepared[-WINDOW_CHARS:])
-        return self._window(words, from_end=False), self._window(tail, from_end=True)
-
-    def embed_prepared(self, prepared: Sequence[str]) -> npt.NDArray[np.float32]:
-        """``(len(prepared), COLUMNS)``: each window's mean piece vector at unit length (zeros if none).
-
-        The windows' sums are one sparse product (a row of piece counts per window times the
-        table): a gather of the rows and a segmented sum cost about fourteen times as much.
-        """
-        windows = [pieces for text in prepared for pieces in self.window_pieces(text)]
-        indptr = np.zeros(len(windows) + 1, dtype=np.int64)
-        np.cumsum([len(w) for w in windows], out=indptr[1:])
-        ids = np.array(list(chain.from_iterable(windows)), dtype=np.int32)
-        pooling = sparse.csr_matrix(
-            (np.ones(len(ids), dtype=np.float32), ids, indptr), shape=(len(windows), len(self.vectors))
-        )
-        sums = np.asarray(pooling @ self.vectors, dtype=np.float32)
-        return _unit_rows(sums).reshape(len(prepared), COLUMNS)
-
-    def embed_one(self, prepared: str) -> npt.NDArray[np.float32]:
-        """:meth:`embed_prepared` for one text, without the sparse machinery (the gateway's call)."""
-        sums = np.stack([self.vectors[pieces].sum(axis=0) for pieces in self.window_pieces(prepared)])
-        return _unit_rows(sums).reshape(COLUMNS)
 
     def save(self, path: Path) -> None:
         """Write the table (float16) and its tokenizer as one compressed ``.npz``."""

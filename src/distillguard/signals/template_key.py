@@ -17,10 +17,14 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
+import polars as pl
+
 from distillguard.signals.featurize import preprocess
+from distillguard.signals.tokens import SMALL_BATCH, TokenPattern
 
 EDGE_WORDS: Final = 6
-_WORD: Final = re.compile(r"(?u)\w+|[<>\[\]{}#?]")
+_WORDS: Final = TokenPattern(r"[\p{L}\p{N}_]+|[<>\[\]{}#?]", re.compile(r"\w+|[<>\[\]{}#?]"))
+_WORD: Final = _WORDS.python
 _NUMBER: Final = re.compile(r"^\d+$")
 
 
@@ -64,7 +68,29 @@ def template_key(text: str) -> str:
     return key_of(skeleton(text))
 
 
+def _skeletons_of_column(prepared: Sequence[str]) -> list[str]:
+    """:func:`skeleton_of_prepared` of many texts at once, in polars (reading every text whole)."""
+    words = pl.col("words")
+    masked = words.list.eval(pl.element().str.replace(r"^\d+$", "<n>"))
+    ends = pl.concat_str(
+        [masked.list.head(EDGE_WORDS).list.join(" "), masked.list.tail(EDGE_WORDS).list.join(" ")], separator=" … "
+    )
+    skeletons = (
+        pl.DataFrame({"words": pl.Series(values=prepared, dtype=pl.String).str.extract_all(_WORDS.rust)})
+        .select(pl.when(words.list.len() <= 2 * EDGE_WORDS).then(masked.list.join(" ")).otherwise(ends).fill_null(""))
+        .to_series()
+    )
+    result: list[str] = skeletons.to_list()
+    return result
+
+
 def skeletons_and_keys(prepared: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Skeletons and their ids for a column of prompts already through :func:`preprocess`."""
-    skeletons = [skeleton_of_prepared(p) for p in prepared]
+    """Skeletons and their ids for a column of prompts already through :func:`preprocess`.
+
+    A column of ``SMALL_BATCH`` texts or more is split by polars, fewer by Python (see ``tokens``).
+    """
+    if len(prepared) < SMALL_BATCH:
+        skeletons = [skeleton_of_prepared(p) for p in prepared]
+    else:
+        skeletons = _skeletons_of_column(prepared)
     return skeletons, [key_of(s) for s in skeletons]
