@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Final
 
@@ -67,10 +67,16 @@ class ExtractionModel:
         blocking changes with the batch size: a prompt scores the same alone as in a batch.
         """
         out = np.zeros((len(embedded), len(self.families)), dtype=np.float32)
-        reading = np.flatnonzero(self.weights[N_FEATURES:].any(axis=0))
+        reading, weights = self._reading
         if reading.size:
-            out[:, reading] = np.einsum("nd,df->nf", embedded, self.weights[N_FEATURES:, reading])
+            out[:, reading] = np.einsum("nd,df->nf", embedded, weights)
         return out
+
+    @cached_property
+    def _reading(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The families that read the embedding columns, and those columns' weights for them."""
+        reading = np.flatnonzero(self.weights[N_FEATURES:].any(axis=0))
+        return reading, np.ascontiguousarray(self.weights[N_FEATURES:, reading])
 
     def logits_of(self, features: Features) -> npt.NDArray[np.float32]:
         """Calibrated logits of a batch's features, ``(rows, families)``."""
