@@ -15,10 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
-from distillguard.signals.featurize import featurize_grams, grams_of, preprocess
+from distillguard.signals.featurize import Grams, embed_prepared, featurize_grams, grams_of, hashed_row, preprocess
 from distillguard.signals.finding import Finding
 from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.template_key import skeletons_and_keys
+from distillguard.signals.tokens import SMALL_BATCH
 
 BUILTIN_DETECTORS: Final[tuple[str, ...]] = FAMILIES
 FIRES_AT: Final = 0.5  # the calibrated operating point of every family's score
@@ -70,19 +71,27 @@ def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> S
     """Score a column of prompts on every family, with templates and evidence."""
     model = model or builtin_model()
     prepared = [preprocess(t) for t in texts]  # once, for the features, the evidence and the skeletons
-    grams = grams_of(prepared)
-    features = featurize_grams(prepared, grams)
-    scores = model.score_features(features)
+    grams: Grams | None = None
+    if len(prepared) < SMALL_BATCH:  # the gateway's one: the same rows without the column machinery
+        embedded = embed_prepared(prepared)
+        scores = model.score_rows([hashed_row(p) for p in prepared], embedded)
+    else:
+        grams = grams_of(prepared)
+        features = featurize_grams(prepared, grams)
+        scores, embedded = model.score_features(features), features.embedded
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
-    # What each firing row's windows add beyond a typical prompt's, (firing, windows, families); named as
-    # evidence at WINDOW_EVIDENCE_LOGIT or more (zero for the families that do not read the embeddings).
-    added = model.window_logits(features.embedded[rows]) - model.window_baseline
-    for index, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
-        family = model.families[column]
-        top = model.evidence_of(grams, row, family)
-        windows = _window_terms(prepared[row], added[index, :, column])
-        evidence[row][family] = _sentence(family, float(scores[row, column]), top, windows)
+    if rows.size:
+        firing = scores[rows, columns].tolist()
+        grams = grams or grams_of(prepared)
+        # What each firing row's windows add beyond a typical prompt's, (firing, windows, families); named as
+        # evidence at WINDOW_EVIDENCE_LOGIT or more (zero for the families that do not read the embeddings).
+        added = model.window_logits(embedded[rows]) - model.window_baseline
+        for index, (row, column) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True)):
+            family = model.families[column]
+            top = model.evidence_of(grams, row, family)
+            windows = _window_terms(prepared[row], added[index, :, column])
+            evidence[row][family] = _sentence(family, firing[index], top, windows)
     skeletons, keys = skeletons_and_keys(prepared)
     return SignalBatch(model.families, scores, keys, skeletons, evidence)
 

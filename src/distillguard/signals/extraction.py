@@ -90,9 +90,15 @@ class ExtractionModel:
 
     def score_features(self, features: Features) -> npt.NDArray[np.float32]:
         """Scores in [0, 1] of a batch's features (see :func:`featurize_prepared`)."""
-        logits = np.clip(self.logits_of(features), -30.0, 30.0)
-        result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
-        return result
+        return _sigmoid(self.logits_of(features))
+
+    def score_rows(
+        self, hashed: Sequence[tuple[npt.NDArray[np.int64], float]], embedded: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Scores of a few prompts from their hashed rows (``featurize.hashed_row``) and embedding columns."""
+        sums = [value * self.weights[columns].sum(axis=0) for columns, value in hashed]
+        logits = np.array(sums, dtype=np.float32).reshape(len(hashed), len(self.families))
+        return _sigmoid(logits + self.embedding_logits(embedded) + self.bias - self.offset)
 
     def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
@@ -158,6 +164,12 @@ class ExtractionModel:
         if weights.shape != (N_COLUMNS, len(model.families)):
             raise ModelError(f"{path}: weights have shape {weights.shape}, expected ({N_COLUMNS}, families)")
         return model
+
+
+def _sigmoid(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    clipped = np.clip(logits, -30.0, 30.0)
+    result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-clipped))).astype(np.float32)
+    return result
 
 
 @cache

@@ -157,6 +157,18 @@ def hashed_matrix(grams: Grams, rows: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, keys % N_FEATURES, indptr), shape=(rows, N_FEATURES))
 
 
+def hashed_row(prepared: str) -> tuple[npt.NDArray[np.int64], float]:
+    """One text's distinct n-gram columns and their value: the row :func:`hashed_matrix` builds for it.
+
+    The gateway scores one prompt a request; this reads it with Python's ``re`` and numpy alone,
+    without the column machinery (polars, Arrow, a sparse matrix) that costs more than the work for
+    one text.
+    """
+    hashes = np.array(_token_hashes(tokens.WORDS_AND_MARKS.python.findall(prepared)), dtype=np.int64)
+    columns = np.unique(np.concatenate([np.abs(hashes) % N_FEATURES, _bigram_columns(hashes[:-1], hashes[1:])]))
+    return columns, float(row_scale(np.array([len(columns)], dtype=np.int64))[0])
+
+
 def embed_prepared(prepared: Sequence[str]) -> npt.NDArray[np.float32]:
     """The embedding columns of texts already through :func:`preprocess`, scaled."""
     embedded: npt.NDArray[np.float32] = builtin_embedding().embed_prepared(prepared) * np.float32(EMBEDDING_SCALE)
