@@ -63,12 +63,12 @@ def masked(token: str) -> str:
     return _LONG_NUMBER.sub("000", token)
 
 
-def _token_hashes(distinct: list[str]) -> list[int]:
+def _token_hashes(words: list[str]) -> list[int]:
     """MurmurHash3 (seed 0, signed) of each token, masked, cached across batches."""
-    if len(_hashes) + len(distinct) > _HASH_CACHE:
+    if len(_hashes) + len(words) > _HASH_CACHE:
         _hashes.clear()
     cache = _hashes
-    return [cache[t] if t in cache else cache.setdefault(t, murmurhash3_32(masked(t), seed=0)) for t in distinct]
+    return [cache[t] if t in cache else cache.setdefault(t, murmurhash3_32(masked(t), seed=0)) for t in words]
 
 
 def _bigram_columns(first: npt.NDArray[np.int64], second: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -56,7 +56,7 @@ class Tokens:
     """Every text's tokens in order, as one flat array, and how many each text has."""
 
     lengths: npt.NDArray[np.int64]  # tokens per text
-    flat: pa.Array  # all tokens, text after text (strings)
+    flat: pa.Array  # all tokens, text after text (large strings: a column may hold more than 2 GB of them)
 
     @property
     def rows(self) -> npt.NDArray[np.int64]:
@@ -100,7 +100,7 @@ def split(texts: Sequence[str], pattern: TokenPattern, *, first: int | None = No
         cut = [t[:first] if first is not None else t[-last:] if last is not None else t for t in texts]
         found = [pattern.python.findall(t) for t in cut]
         lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-        return Tokens(lengths, pa.array(list(chain.from_iterable(found)), type=pa.string()))
+        return Tokens(lengths, pa.array(list(chain.from_iterable(found)), type=pa.large_string()))
     column = pl.Series(values=texts, dtype=pl.String)
     if first is not None:
         column = column.str.slice(0, first)
@@ -109,4 +109,4 @@ def split(texts: Sequence[str], pattern: TokenPattern, *, first: int | None = No
     matches = column.str.extract_all(pattern.rust)
     counted: npt.NDArray[np.int64] = matches.list.len().fill_null(0).to_numpy().astype(np.int64)
     flat = matches.explode().drop_nulls().to_arrow()
-    return Tokens(counted, flat.cast(pa.string()))
+    return Tokens(counted, flat.cast(pa.large_string()))
