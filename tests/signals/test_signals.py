@@ -30,6 +30,15 @@ def test_evidence_hash_matches_the_featurizer(gram: str) -> None:
     assert featurize([gram]).hashed.indices.tolist() == [column_of(gram)]
 
 
+# The shipped model's weights sit in these columns: a change to the hashing must come with a new model version.
+@pytest.mark.parametrize(
+    ("gram", "column"), [("reasoning", 718369), ("step by", 637878), ("思 考", 1003058), ("000 000", 89701)]
+)
+def test_the_hashing_is_the_shipped_models(gram: str, column: int) -> None:
+    assert MODEL_VERSION == "extraction-v6"
+    assert column_of(gram) == column
+
+
 @pytest.mark.parametrize("rows", [1, SMALL_BATCH])
 def test_bigrams_hash_where_the_featurizer_puts_them(rows: int) -> None:
     """A bigram's column comes from its words' hashes, the same in a batch of one and in a column."""

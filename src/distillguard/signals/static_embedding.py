@@ -13,9 +13,9 @@ table and its WordPiece tokenizer ship in one ``.npz`` and load offline with num
 and ``tokenizers`` alone.
 
 Words are split as BERT's pre-tokenizer does (runs of word characters, every other
-non-space character alone) and each distinct word is tokenized once and cached, so that a
-batch costs a regular-expression pass over two short windows and one sparse product with
-the table.
+non-space character alone), a column's windows in one polars pass
+(:mod:`distillguard.signals.tokens`); each distinct word is tokenized once and cached, the
+windows are cut in numpy, and their sums are one sparse product with the table.
 """
 
 from __future__ import annotations

@@ -44,11 +44,13 @@ class TokenPattern:
     python: re.Pattern[str]
 
 
+# Python's ``\w`` in Rust's syntax: letters, digits and other numbers of any script, and the underscore.
+RUST_WORD: Final = r"[\p{L}\p{N}_]"
 # Runs of word characters, and the marks of markup and templates alone.
-WORDS_AND_MARKS: Final = TokenPattern(r"[\p{L}\p{N}_]+|[<>\[\]{}#]", re.compile(r"\w+|[<>\[\]{}#]"))
+WORDS_AND_MARKS: Final = TokenPattern(rf"{RUST_WORD}+|[<>\[\]{{}}#]", re.compile(r"\w+|[<>\[\]{}#]"))
 # Runs of word characters, and every other character that is not a space alone (BERT's pre-tokenizer);
 # Python's ``\s`` also counts the separators U+001C-U+001F as spaces, Rust's does not.
-WORDS_AND_SYMBOLS: Final = TokenPattern(r"[\p{L}\p{N}_]+|[^\p{L}\p{N}_\s\x1c-\x1f]", re.compile(r"\w+|[^\w\s]"))
+WORDS_AND_SYMBOLS: Final = TokenPattern(rf"{RUST_WORD}+|[^\p{{L}}\p{{N}}_\s\x1c-\x1f]", re.compile(r"\w+|[^\w\s]"))
 
 
 @dataclass(frozen=True)
