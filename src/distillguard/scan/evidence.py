@@ -30,7 +30,7 @@ class Indicator:
 
 
 def _num(expr: pl.Expr, decimals: int = 0) -> pl.Expr:
-    rounded = expr.round(decimals)
+    rounded = expr.cast(pl.Float64).round(decimals)  # polars before 1.2x rounds floats only
     return (rounded.cast(pl.Int64) if decimals == 0 else rounded).cast(pl.String)
 
 
