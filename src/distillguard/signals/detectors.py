@@ -2,7 +2,10 @@
 
 ``BUILTIN_DETECTORS`` names every detector, greppable. The batch scan, the gateway
 and ``distillguard detect`` all call :func:`run_signals` with a column of prompts (the
-gateway with a column of one), so the same code scores everywhere.
+gateway with a column of one), so the same code scores everywhere. A column of fewer than
+``tokens.SMALL_BATCH`` prompts is read with Python's ``re`` and numpy rather than polars and
+sparse matrices (their fixed costs would be most of the time); tests hold both readings to
+the same scores, keys and evidence.
 """
 
 from __future__ import annotations

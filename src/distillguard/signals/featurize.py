@@ -4,7 +4,8 @@ Text is lower-cased and every CJK character (Chinese, Japanese kana, Korean Hang
 becomes a token of its own, so that languages written without spaces yield word-like
 n-grams too; runs of three or more digits (item ids, sample numbers) become ``000``, so
 that "sample 4821" and "sample 17" share their n-grams. Tokens are runs of word characters
-and the marks ``<>[]{}#``, split for a whole batch at once (:mod:`distillguard.signals.tokens`).
+and the marks ``<>[]{}#``, split for a whole batch at once (:mod:`distillguard.signals.tokens`;
+:func:`hashed_row` reads one text the same way without the batch machinery).
 
 Unigrams and bigrams are hashed into ``N_FEATURES`` columns as binary presence: a unigram
 by MurmurHash3 (as scikit-learn's ``HashingVectorizer``), a bigram by mixing its two words'
