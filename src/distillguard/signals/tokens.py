@@ -108,7 +108,7 @@ def split(texts: Sequence[str], pattern: TokenPattern, *, first: int | None = No
         column = column.str.slice(0, first)
     elif last is not None:
         column = column.str.slice(-last)
-    matches = column.str.extract_all(pattern.rust)
-    counted: npt.NDArray[np.int64] = matches.list.len().fill_null(0).to_numpy().astype(np.int64)
-    flat = matches.explode().drop_nulls().to_arrow()
-    return Tokens(counted, flat.cast(pa.large_string()))
+    # Flattened by Arrow: polars' ``explode`` changes how it treats empty lists between major versions.
+    matches = column.str.extract_all(pattern.rust).to_arrow()
+    counted: npt.NDArray[np.int64] = pc.fill_null(pc.list_value_length(matches), 0).to_numpy().astype(np.int64)
+    return Tokens(counted, pc.list_flatten(matches).cast(pa.large_string()))
