@@ -110,5 +110,7 @@ def split(texts: Sequence[str], pattern: TokenPattern, *, first: int | None = No
         column = column.str.slice(-last)
     # Flattened by Arrow: polars' ``explode`` changes how it treats empty lists between major versions.
     matches = column.str.extract_all(pattern.rust).to_arrow()
+    if isinstance(matches, pa.ChunkedArray):  # one array is promised; the dictionary encoding needs one
+        matches = matches.combine_chunks()
     counted: npt.NDArray[np.int64] = pc.fill_null(pc.list_value_length(matches), 0).to_numpy().astype(np.int64)
     return Tokens(counted, pc.list_flatten(matches).cast(pa.large_string()))
