@@ -84,6 +84,11 @@ def _bigram_columns(first: npt.NDArray[np.int64], second: npt.NDArray[np.int64])
     return columns
 
 
+def _gram_columns(hashes: npt.NDArray[np.int64], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Each token's unigram column, then the bigram column of each token in ``pairs`` with the token after it."""
+    return np.concatenate([np.abs(hashes) % N_FEATURES, _bigram_columns(hashes[pairs], hashes[pairs + 1])])
+
+
 @dataclass(frozen=True)
 class Grams:
     """A batch's n-grams: the tokens, and every unigram's then every bigram's column and text."""
@@ -134,7 +139,7 @@ def grams_of(prepared: Sequence[str]) -> Grams:
     return Grams(
         tokens=split,
         rows=np.concatenate([rows, rows[pairs]]),
-        columns=np.concatenate([np.abs(hashes) % N_FEATURES, _bigram_columns(hashes[pairs], hashes[pairs + 1])]),
+        columns=_gram_columns(hashes, pairs),
         positions=np.concatenate([positions, pairs]),
         unigrams=len(rows),
     )
@@ -166,7 +171,7 @@ def hashed_row(prepared: str) -> tuple[npt.NDArray[np.int64], float]:
     one text.
     """
     hashes = np.array(_token_hashes(tokens.WORDS_AND_MARKS.python.findall(prepared)), dtype=np.int64)
-    columns = np.unique(np.concatenate([np.abs(hashes) % N_FEATURES, _bigram_columns(hashes[:-1], hashes[1:])]))
+    columns = np.unique(_gram_columns(hashes, np.arange(len(hashes) - 1)))
     return columns, float(row_scale(np.array([len(columns)], dtype=np.int64))[0])
 
 
@@ -213,6 +218,4 @@ def ngrams(text: str) -> list[str]:
 def column_of(ngram: str) -> int:
     """The feature column ``ngram`` (one token, or two separated by a space) hashes to."""
     hashes = np.array([murmurhash3_32(word, seed=0) for word in ngram.split(" ")], dtype=np.int64)
-    if len(hashes) == 1:
-        return int(abs(hashes[0]) % N_FEATURES)
-    return int(_bigram_columns(hashes[:1], hashes[1:])[0])
+    return int(_gram_columns(hashes, np.arange(len(hashes) - 1))[-1])  # the one unigram, or the bigram after two
