@@ -35,7 +35,7 @@ def test_evidence_hash_matches_the_featurizer(gram: str) -> None:
     ("gram", "column"), [("reasoning", 718369), ("step by", 637878), ("思 考", 1003058), ("000 000", 89701)]
 )
 def test_the_hashing_is_the_shipped_models(gram: str, column: int) -> None:
-    assert MODEL_VERSION == "extraction-v6"
+    assert MODEL_VERSION == "extraction-v7"
     assert column_of(gram) == column
 
 

@@ -35,7 +35,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v6"  # scores from another version's file are refused (features may differ)
+MODEL_VERSION: Final = "extraction-v7"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
 
 

@@ -53,6 +53,23 @@ LANGUAGE_ITEM_CHARS: Final = 150
 NEGATIVE_WEIGHT: Final = 48.0
 WEIGHTED_ORIGINS: Final = ("users:", "hard:")
 REGULARISATION_C: Final = 3.0  # chosen by leave-families-out cross-validation (crossval.py), not on heldout.py
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """A family's logistic regression: its ``C`` and the weight of a negative against a wrapped positive."""
+
+    c: float = REGULARISATION_C
+    negative_weight: float = NEGATIVE_WEIGHT
+
+
+# Families fitted otherwise than the default, chosen by leave-families-out cross-validation at a 0.2%
+# development false-positive rate (seeds 13 and 14; docs/signals.md): heavier negatives and, for cot, a
+# stronger penalty keep the weights on the asks that real prompts never use.
+FAMILY_FIT: Final[dict[str, FitSettings]] = {
+    "cot_elicitation": FitSettings(c=0.3, negative_weight=300.0),
+    "rubric_grading": FitSettings(negative_weight=600.0),
+}
 # Families whose model also reads the static embeddings of the opening and closing words. Chosen by
 # leave-families-out cross-validation at a 0.2% development false-positive rate (seeds 13 and 14): rubric
 # 82.1/82.6% -> 85.7/87.2%, sweep 72.6/74.4% -> 92.1/92.6%; for every family, cot fell 80.1 -> 77.4-77.9%
@@ -219,7 +236,8 @@ def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
 def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> ExtractionModel:
     """Fit one logistic regression per family; calibrate each on held-back real user prompts.
 
-    Real user prompts and hard negatives weigh ``NEGATIVE_WEIGHT`` wrapped positives each.
+    Real user prompts and hard negatives weigh ``NEGATIVE_WEIGHT`` wrapped positives each, with ``C`` of
+    ``REGULARISATION_C``, except for the families of ``FAMILY_FIT``.
     A share of the training split's real user prompts is kept out of the fit; each
     family's offset puts the score 0.5 at the ``1 - TARGET_VALIDATION_FPR`` quantile of
     their logits, so about that share of real prompts would fire. The median of what their
@@ -235,13 +253,14 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     features = featurize([e.text for e in fit])
     combined = features.matrix()
     labels = _labels(fit)
-    sample_weight = np.array([NEGATIVE_WEIGHT if _weighted(e) else 1.0 for e in fit])
+    weighted = np.array([_weighted(e) for e in fit], dtype=np.bool_)
     weights = np.zeros((N_COLUMNS, len(FAMILIES)), dtype=np.float32)  # other families' embedding weights stay 0
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     for column, family in enumerate(FAMILIES):
         seen = combined if family in EMBEDDING_FAMILIES else features.hashed
-        model = LogisticRegression(C=REGULARISATION_C, class_weight="balanced", solver="liblinear", max_iter=200)
-        model.fit(seen, labels[:, column], sample_weight=sample_weight)
+        settings = FAMILY_FIT.get(family, FitSettings())
+        model = LogisticRegression(C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200)
+        model.fit(seen, labels[:, column], sample_weight=np.where(weighted, settings.negative_weight, 1.0))
         weights[: seen.shape[1], column] = model.coef_[0]
         bias[column] = model.intercept_[0]
     # Weights ship as float16: calibrate on the rounded weights the scorer will use.
