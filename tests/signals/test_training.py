@@ -73,6 +73,20 @@ def test_training_reproduces_and_reports_each_held_out_set() -> None:
 
 
 @pytest.mark.corpus
+def test_each_family_is_fitted_with_its_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = _examples()
+    own = dict(build.FAMILY_FIT)
+    assert set(own) <= set(FAMILIES)
+    assert any(settings != build.FitSettings() for settings in own.values())
+    shipped = train(examples)
+    monkeypatch.setattr(build, "FAMILY_FIT", {})
+    default = train(examples)
+    for column, family in enumerate(FAMILIES):
+        same = np.array_equal(shipped.weights[:, column], default.weights[:, column])
+        assert same == (own.get(family, build.FitSettings()) == build.FitSettings()), family
+
+
+@pytest.mark.corpus
 def test_cross_validation_scores_every_training_family_once() -> None:
     examples = _examples()
     report = cross_validate(examples, folds=3)
