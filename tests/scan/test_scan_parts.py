@@ -22,6 +22,7 @@ from distillguard.scan.evidence import score_accounts
 from distillguard.scan.fingerprints import build_fingerprints, connect
 from distillguard.scan.links import build_links
 from distillguard.scan.rows import STAGE_SCHEMA
+from distillguard.scan.run import _account_results
 from distillguard.schema import arrow_schema
 from distillguard.signals.extraction import FAMILIES
 from tests.conftest import exchange, write_jsonl
@@ -356,3 +357,15 @@ def test_a_coordinated_model_move_is_a_shared_indicator(tmp_path: Path) -> None:
     pivots = con.sql("SELECT account_id, indicator FROM edges WHERE kind = 'pivot'").pl()
     assert sorted(pivots["account_id"].to_list()) == [f"mover-{a}" for a in range(5)]
     assert pivots["indicator"].unique().to_list() == ["pivot:25"]  # first used 25 h after the release
+
+
+def test_points_that_differ_in_the_last_bit_are_the_same_points() -> None:
+    # Sums over rows in another order (worker processes, another polars or DuckDB) differ in the last bit.
+    scored = pl.DataFrame(
+        {"account_id": ["a", "b"], "points": [11.422567822242932, 11.422567822242936], "reasons": [["x"], ["x"]]}
+    )
+    members = pl.DataFrame({"account_id": ["a", "b"], "campaign_id": ["c-1", "c-1"], "bonus": [0.1 + 0.2, 0.3]})
+    reasons = pl.DataFrame({"campaign_id": ["c-1"], "campaign_reason": ["member of campaign c-1"]})
+    frame, points = _account_results(scored, members, reasons)
+    assert points[0] == points[1] == pytest.approx(11.722567822)
+    assert frame["reasons"].to_list() == [["member of campaign c-1", "x"]] * 2

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import orjson
@@ -65,12 +65,17 @@ class _Clock:
         self.stages[name] = round(now - self.started - sum(self.stages.values()), 2)
 
 
+# An account's points are rounded: float sums over rows in another order (worker processes, another polars
+# or DuckDB version) differ in the last bit, and a verdict, a risk or a report must not.
+POINTS_DECIMALS: Final = 9
+
+
 def _account_results(
     scored: pl.DataFrame, members: pl.DataFrame, campaign_reasons: pl.DataFrame
 ) -> tuple[pl.DataFrame, np.ndarray]:
     frame = scored.join(members, on="account_id", how="left").join(campaign_reasons, on="campaign_id", how="left")
     frame = frame.with_columns(
-        (pl.col("points") + pl.col("bonus").fill_null(0.0)).alias("points"),
+        (pl.col("points") + pl.col("bonus").fill_null(0.0)).round(POINTS_DECIMALS).alias("points"),
         pl.when(pl.col("campaign_reason").is_not_null())
         .then(pl.concat_list(pl.col("campaign_reason"), pl.col("reasons")))
         .otherwise(pl.col("reasons"))
