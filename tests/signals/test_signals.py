@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from pathlib import Path
 
@@ -15,7 +16,16 @@ from hypothesis import strategies as st
 from distillguard.cli import main
 from distillguard.signals import run_signals
 from distillguard.signals.extraction import MODEL_VERSION, ExtractionModel, ModelError, builtin_model
-from distillguard.signals.featurize import column_of, featurize, ngrams
+from distillguard.signals.featurize import (
+    ENDS_TOKENS,
+    LENGTH_KNEE,
+    column_of,
+    ends_columns,
+    featurize,
+    hashed_row,
+    ngrams,
+    preprocess,
+)
 from distillguard.signals.template_key import skeleton, template_key
 from distillguard.signals.tokens import SMALL_BATCH
 
@@ -35,8 +45,43 @@ def test_evidence_hash_matches_the_featurizer(gram: str) -> None:
     ("gram", "column"), [("reasoning", 718369), ("step by", 637878), ("思 考", 1003058), ("000 000", 89701)]
 )
 def test_the_hashing_is_the_shipped_models(gram: str, column: int) -> None:
-    assert MODEL_VERSION == "extraction-v7"
+    assert MODEL_VERSION == "extraction-v8"
     assert column_of(gram) == column
+
+
+@pytest.mark.parametrize(("gram", "column"), [("reasoning", 505986), ("step by", 33691)])
+def test_the_ends_hashing_is_the_shipped_models(gram: str, column: int) -> None:
+    assert MODEL_VERSION == "extraction-v8"
+    assert ends_columns(np.array([column_of(gram)])).tolist() == [column]
+
+
+@pytest.mark.parametrize("rows", [1, SMALL_BATCH])
+def test_the_ends_n_grams_start_among_the_first_and_last_tokens(rows: int) -> None:
+    """Their value is 1 however long the text; the knee scales the hashed row of the same text."""
+    words = [f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(200)]  # no digits: long runs are masked
+    head, tail = words[:ENDS_TOKENS], words[-ENDS_TOKENS:]
+    grams = head + tail + [f"{a} {b}" for a, b in itertools.pairwise(words) if a in head or a in tail]
+    expected = sorted(ends_columns(np.array([column_of(g) for g in grams])).tolist())
+    features = featurize([" ".join(words)] * rows)
+    ends, hashed = features.ends[0], features.hashed[0]
+    assert sorted(ends.indices.tolist()) == expected
+    assert ends.data.tolist() == [1.0] * len(expected)
+    assert hashed.data.max() < 1.0 < len(words) / LENGTH_KNEE
+    assert hashed_row(preprocess(" ".join(words))).ends.tolist() == expected
+
+
+def test_only_the_families_fitted_on_the_ends_read_them() -> None:
+    model = builtin_model()
+    blind = dataclasses.replace(model, ends_families=())
+    reading = [model.families.index(f) for f in model.ends_families]
+    texts = [RECONSTRUCT.format(q="What is 17 * 3?", a="51"), "Rate this answer from 1 to 10: 51", "hello"]
+    # The matrices' path, and the rows' (the gateway's one prompt at a time).
+    for scores, blind_scores in (
+        (model.score(texts), blind.score(texts)),
+        (run_signals(texts, model).scores, run_signals(texts, blind).scores),
+    ):
+        np.testing.assert_array_equal(np.delete(scores, reading, axis=1), np.delete(blind_scores, reading, axis=1))
+        assert not np.allclose(scores[:, reading], blind_scores[:, reading])
 
 
 @pytest.mark.parametrize("rows", [1, SMALL_BATCH])

@@ -92,6 +92,27 @@ def test_each_family_is_fitted_with_its_own_settings(monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.corpus
+def test_the_smallest_weights_are_stored_as_zero() -> None:
+    weights = np.abs(_trained().weights)
+    kept = weights[weights > 0]
+    assert kept.min() >= np.float16(build.WEIGHT_FLOOR)  # float16 rounding is monotonic
+    assert (weights == 0).mean() > 0.5
+
+
+@pytest.mark.corpus
+def test_only_the_ends_families_are_fitted_on_the_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped, reading = _trained(), build.ENDS_FAMILIES
+    assert shipped.ends_families == reading
+    assert reading
+    monkeypatch.setattr(build, "ENDS_FAMILIES", ())
+    without = train(_examples())
+    assert without.ends_families == ()
+    for column, family in enumerate(FAMILIES):
+        same = np.array_equal(shipped.weights[:, column], without.weights[:, column])
+        assert same == (family not in reading), family
+
+
+@pytest.mark.corpus
 def test_cross_validation_scores_every_training_family_once() -> None:
     examples = _examples()
     report = cross_validate(examples, folds=3)

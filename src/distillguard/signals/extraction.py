@@ -1,8 +1,9 @@
 """The extraction classifier: one linear model per family over hashed n-grams and embeddings.
 
 Scores are batch-first: :meth:`ExtractionModel.score` takes a column of prompts and
-returns an ``(n, families)`` array: the hashed n-grams' sparse product with the weights
-plus the embedding columns' dense one. Each family's
+returns an ``(n, families)`` array: the hashed n-grams' sparse product with the weights,
+the ends n-grams' with the weights of the families that read them, plus the embedding
+columns' dense one. Each family's
 logit is shifted by its calibration offset, so that a score of 0.5 is the operating
 point chosen on validation negatives (see ``docs/signals.md``); the detector scores,
 and policies elsewhere decide what a score means for an account.
@@ -24,7 +25,17 @@ import numpy.typing as npt
 
 from distillguard.errors import DistillguardError
 from distillguard.signals import static_embedding
-from distillguard.signals.featurize import N_COLUMNS, N_FEATURES, Features, Grams, featurize, grams_of, preprocess
+from distillguard.signals.featurize import (
+    N_COLUMNS,
+    N_FEATURES,
+    Features,
+    Grams,
+    HashedRow,
+    ends_columns,
+    featurize,
+    grams_of,
+    preprocess,
+)
 from distillguard.signals.shipped import shipped_file
 
 FAMILIES: Final[tuple[str, ...]] = (
@@ -35,7 +46,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v7"  # scores from another version's file are refused (features may differ)
+MODEL_VERSION: Final = "extraction-v8"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
 
 
@@ -47,6 +58,8 @@ class ModelError(DistillguardError):
 class ExtractionModel:
     """Weights ``(N_COLUMNS, families)``, biases and calibration offsets per family.
 
+    The families of ``ends_families`` also read the ends n-grams (``featurize.ends_matrix``), whose
+    columns are the hashed n-grams' own: a family that does not read them was fitted without them.
     ``window_baseline`` ``(windows, families)`` is what the opening and closing words' embeddings
     add to the logit of a typical real prompt (the median over held-back ones): evidence names a
     window by what it adds beyond that, as the embeddings share a common direction that the
@@ -57,6 +70,7 @@ class ExtractionModel:
     bias: npt.NDArray[np.float32]
     offset: npt.NDArray[np.float32]
     window_baseline: npt.NDArray[np.float32]
+    ends_families: tuple[str, ...] = ()
     families: tuple[str, ...] = FAMILIES
     version: str = MODEL_VERSION
 
@@ -78,9 +92,18 @@ class ExtractionModel:
         reading = np.flatnonzero(self.weights[N_FEATURES:].any(axis=0))
         return reading, np.ascontiguousarray(self.weights[N_FEATURES:, reading])
 
+    @cached_property
+    def _reading_ends(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The families that read the ends n-grams, and the hashed columns' weights for them."""
+        reading = np.array([self.families.index(f) for f in self.ends_families], dtype=np.int64)
+        return reading, np.ascontiguousarray(self.weights[:N_FEATURES, reading])
+
     def logits_of(self, features: Features) -> npt.NDArray[np.float32]:
         """Calibrated logits of a batch's features, ``(rows, families)``."""
         hashed = np.asarray(features.hashed @ self.weights[:N_FEATURES], dtype=np.float32)
+        reading, weights = self._reading_ends
+        if reading.size:
+            hashed[:, reading] += np.asarray(features.ends @ weights, dtype=np.float32)
         out: npt.NDArray[np.float32] = hashed + self.embedding_logits(features.embedded)
         return out + self.bias - self.offset
 
@@ -92,12 +115,14 @@ class ExtractionModel:
         """Scores in [0, 1] of a batch's features (see :func:`featurize_prepared`)."""
         return _sigmoid(self.logits_of(features))
 
-    def score_rows(
-        self, hashed: Sequence[tuple[npt.NDArray[np.int64], float]], embedded: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
+    def score_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Scores of a few prompts from their hashed rows (``featurize.hashed_row``) and embedding columns."""
-        sums = [value * self.weights[columns].sum(axis=0) for columns, value in hashed]
-        logits = np.array(sums, dtype=np.float32).reshape(len(hashed), len(self.families))
+        logits = np.zeros((len(hashed), len(self.families)), dtype=np.float32)
+        reading, weights = self._reading_ends
+        for row, found in enumerate(hashed):
+            logits[row] = found.value * self.weights[found.columns].sum(axis=0)
+            if reading.size:
+                logits[row, reading] += weights[found.ends].sum(axis=0)
         return _sigmoid(logits + self.embedding_logits(embedded) + self.bias - self.offset)
 
     def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -111,8 +136,12 @@ class ExtractionModel:
     def evidence_of(self, grams: Grams, row: int, family: str) -> list[str]:
         """:meth:`evidence` for text ``row`` of a batch whose n-grams are already found (see ``featurize.grams_of``)."""
         indices = grams.of_row(row)
+        column = self.families.index(family)
         columns, first = np.unique(grams.columns[indices], return_index=True)
-        weights = self.weights[columns, self.families.index(family)]
+        weights = self.weights[columns, column]
+        if family in self.ends_families:  # an n-gram at the ends weighs its ends column's weight too
+            at_ends = np.isin(columns, grams.columns[indices[grams.at_ends[indices]]])
+            weights = weights + np.where(at_ends, self.weights[ends_columns(columns), column], 0.0)
         order = np.lexsort((first, -weights))[:_EVIDENCE_TERMS]  # strongest first, then as they appear
         return grams.texts(row, indices[first[order[weights[order] > 0]]])
 
@@ -136,6 +165,7 @@ class ExtractionModel:
             bias=self.bias,
             offset=self.offset,
             window_baseline=self.window_baseline,
+            ends_families=np.array(self.ends_families, dtype=np.str_),
             families=np.array(self.families),
             version=np.array(self.version),
         )
@@ -151,6 +181,7 @@ class ExtractionModel:
                     bias=data["bias"].astype(np.float32),
                     offset=data["offset"].astype(np.float32),
                     window_baseline=data["window_baseline"].astype(np.float32),
+                    ends_families=tuple(str(f) for f in data["ends_families"]),
                     families=tuple(str(f) for f in data["families"]),
                     version=str(data["version"]),
                 )

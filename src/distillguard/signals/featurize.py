@@ -16,6 +16,13 @@ fires on the sum of many small weights, while a wrapper keeps most of its weight
 pasted item (full L2 normalisation, the first version's, scaled by ``1 / sqrt(n)`` from the
 first n-gram and drowned it).
 
+A wrapper's fixed words sit at a prompt's ends, however long the item between or after them.
+The n-grams that start among a prompt's first or last ``ENDS_TOKENS`` tokens are therefore
+also features of their own, the *ends* n-grams: the same n-gram's column mixed with a salt,
+in the same ``N_FEATURES`` columns, valued 1 whatever the prompt's length (the knee does not
+dilute them). They are a matrix of their own (:attr:`Features.ends`), read only by the
+families whose model was fitted on them.
+
 After the ``N_FEATURES`` hashed columns come ``static_embedding.COLUMNS`` dense ones: the
 static embeddings of the prompt's opening and closing words, times ``EMBEDDING_SCALE``
 (see :mod:`distillguard.signals.static_embedding`).
@@ -47,6 +54,10 @@ MAX_CHARS: Final = 8_000
 # recall +0.8 to +9.7 points per family over binary rows (cot 87.0% vs 86.2%, rubric 82.7% vs 80.4%,
 # sweep 65.3% vs 55.6%) at a development false-positive rate of 0.10-0.24%.
 LENGTH_KNEE: Final = 150
+# How many tokens at each end of a prompt start an ends n-gram. Chosen by leave-families-out
+# cross-validation (8 to 32 tried; docs/signals.md).
+ENDS_TOKENS: Final = 12
+_ENDS_SALT: Final = 0x656E6473  # mixed with an n-gram's column to give its ends column
 _LONG_NUMBER: Final = re.compile(r"\d{3,}")
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _HASH_CACHE: Final = 1_000_000  # distinct tokens whose hashes are kept; the cache starts again beyond it
@@ -89,6 +100,17 @@ def _gram_columns(hashes: npt.NDArray[np.int64], pairs: npt.NDArray[np.int64]) -
     return np.concatenate([np.abs(hashes) % N_FEATURES, _bigram_columns(hashes[pairs], hashes[pairs + 1])])
 
 
+def ends_columns(columns: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The ends column of each n-gram column: the column mixed with a salt, as a bigram's words are."""
+    return _bigram_columns(np.full(len(columns), _ENDS_SALT, dtype=np.int64), columns)
+
+
+def at_ends(positions: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Whether an n-gram starting at token ``positions`` of a text of ``lengths`` tokens is an ends n-gram."""
+    at: npt.NDArray[np.bool_] = (positions < ENDS_TOKENS) | (positions >= lengths - ENDS_TOKENS)
+    return at
+
+
 @dataclass(frozen=True)
 class Grams:
     """A batch's n-grams: the tokens, and every unigram's then every bigram's column and text."""
@@ -98,6 +120,11 @@ class Grams:
     columns: npt.NDArray[np.int64]  # its feature column
     positions: npt.NDArray[np.int64]  # its first token in ``tokens.flat``
     unigrams: int  # the first this many n-grams are unigrams, the rest bigrams
+
+    @cached_property
+    def at_ends(self) -> npt.NDArray[np.bool_]:
+        """Whether each n-gram starts among its text's first or last ``ENDS_TOKENS`` tokens."""
+        return at_ends(self.positions - self.tokens.starts[self.rows], self.tokens.lengths[self.rows])
 
     @cached_property
     def _starts(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -151,28 +178,55 @@ def row_scale(distinct: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     return scale
 
 
+def _distinct(
+    rows: npt.NDArray[np.int64], columns: npt.NDArray[np.int64], count: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each row's distinct columns, row after row: the columns, how many each row has, and the CSR index pointer."""
+    keys = np.sort(rows * N_FEATURES + columns)  # sort and drop repeats: np.unique is 20x slower here
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+    distinct = np.bincount(keys // N_FEATURES, minlength=count).astype(np.int64)
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(distinct, out=indptr[1:])
+    return keys % N_FEATURES, distinct, indptr
+
+
 def hashed_matrix(grams: Grams, rows: int) -> sparse.csr_matrix:
     """``(rows, N_FEATURES)``: each row's distinct n-gram columns, valued by :func:`row_scale`."""
-    keys = np.sort(grams.rows * N_FEATURES + grams.columns)  # sort and drop repeats: np.unique is 20x slower here
-    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
-    row_of = keys // N_FEATURES
-    distinct = np.bincount(row_of, minlength=rows).astype(np.int64)
-    indptr = np.zeros(rows + 1, dtype=np.int64)
-    np.cumsum(distinct, out=indptr[1:])
+    columns, distinct, indptr = _distinct(grams.rows, grams.columns, rows)
     data = np.repeat(row_scale(distinct), distinct)
-    return sparse.csr_matrix((data, keys % N_FEATURES, indptr), shape=(rows, N_FEATURES))
+    return sparse.csr_matrix((data, columns, indptr), shape=(rows, N_FEATURES))
 
 
-def hashed_row(prepared: str) -> tuple[npt.NDArray[np.int64], float]:
-    """One text's distinct n-gram columns and their value: the row :func:`hashed_matrix` builds for it.
+def ends_matrix(grams: Grams, rows: int) -> sparse.csr_matrix:
+    """``(rows, N_FEATURES)``: each row's distinct ends columns, valued 1."""
+    ends = grams.at_ends
+    columns, _, indptr = _distinct(grams.rows[ends], ends_columns(grams.columns[ends]), rows)
+    return sparse.csr_matrix((np.ones(len(columns), dtype=np.float32), columns, indptr), shape=(rows, N_FEATURES))
+
+
+@dataclass(frozen=True)
+class HashedRow:
+    """One text's row of :func:`hashed_matrix` (its distinct columns, all of one value) and of :func:`ends_matrix`."""
+
+    columns: npt.NDArray[np.int64]
+    value: float
+    ends: npt.NDArray[np.int64]
+
+
+def hashed_row(prepared: str) -> HashedRow:
+    """One text's hashed and ends rows, as :func:`hashed_matrix` and :func:`ends_matrix` build them.
 
     The gateway scores one prompt a request; this reads it with Python's ``re`` and numpy alone,
     without the column machinery (polars, Arrow, a sparse matrix) that costs more than the work for
     one text.
     """
     hashes = np.array(_token_hashes(tokens.WORDS_AND_MARKS.python.findall(prepared)), dtype=np.int64)
-    columns = np.unique(_gram_columns(hashes, np.arange(len(hashes) - 1)))
-    return columns, float(row_scale(np.array([len(columns)], dtype=np.int64))[0])
+    count = len(hashes)
+    pairs = np.arange(count - 1)
+    grams = _gram_columns(hashes, pairs)
+    ends = at_ends(np.concatenate([np.arange(count), pairs]), np.full(len(grams), count, dtype=np.int64))
+    columns = np.unique(grams)
+    return HashedRow(columns, float(row_scale(np.array([len(columns)]))[0]), np.unique(ends_columns(grams[ends])))
 
 
 def embed_prepared(prepared: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -183,20 +237,29 @@ def embed_prepared(prepared: Sequence[str]) -> npt.NDArray[np.float32]:
 
 @dataclass(frozen=True)
 class Features:
-    """A batch's features: the hashed n-gram matrix and the dense embedding columns after it."""
+    """A batch's features: the hashed and ends n-gram matrices and the dense embedding columns after them."""
 
     hashed: sparse.csr_matrix  # (rows, N_FEATURES)
+    ends: sparse.csr_matrix  # (rows, N_FEATURES), the same columns as ``hashed``
     embedded: npt.NDArray[np.float32]  # (rows, static_embedding.COLUMNS)
 
-    def matrix(self) -> sparse.csr_matrix:
-        """``[hashed | embedded]`` as one ``(rows, N_COLUMNS)`` matrix, for fitting (scoring keeps them apart)."""
-        combined: sparse.csr_matrix = sparse.hstack([self.hashed, sparse.csr_matrix(self.embedded)], format="csr")
+    def matrix(self, *, ends: bool = True, embedded: bool = True) -> sparse.csr_matrix:
+        """``[hashed (+ ends) | embedded]`` as one matrix, for fitting (scoring keeps them apart).
+
+        ``(rows, N_COLUMNS)`` with the embedding columns, ``(rows, N_FEATURES)`` without; the ends
+        n-grams are added to the hashed ones, in the same columns, where ``ends``.
+        """
+        grams = self.hashed + self.ends if ends else self.hashed
+        if not embedded:
+            return sparse.csr_matrix(grams)
+        combined: sparse.csr_matrix = sparse.hstack([grams, sparse.csr_matrix(self.embedded)], format="csr")
         return combined
 
 
 def featurize_grams(prepared: Sequence[str], grams: Grams) -> Features:
     """The features of texts already through :func:`preprocess`, their n-grams already found."""
-    return Features(hashed_matrix(grams, len(prepared)), embed_prepared(prepared))
+    rows = len(prepared)
+    return Features(hashed_matrix(grams, rows), ends_matrix(grams, rows), embed_prepared(prepared))
 
 
 def featurize_prepared(prepared: Sequence[str]) -> Features:

@@ -53,6 +53,10 @@ LANGUAGE_ITEM_CHARS: Final = 150
 NEGATIVE_WEIGHT: Final = 48.0
 WEIGHTED_ORIGINS: Final = ("users:", "hard:")
 REGULARISATION_C: Final = 3.0  # chosen by leave-families-out cross-validation (crossval.py), not on heldout.py
+# Weights smaller than this are stored as 0: most of the model's 2^20 rows are n-grams of items seen once,
+# whose weights are tiny, and zeros compress. At 3e-4 the file shrinks from 6.3 to 4.0 MB; on 11,630
+# training-split prompts no logit moved by more than 0.034 and no prompt changed side of the operating point.
+WEIGHT_FLOOR: Final = 3e-4
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ FAMILY_FIT: Final[dict[str, FitSettings]] = {
 # 82.1/82.6% -> 85.7/87.2%, sweep 72.6/74.4% -> 92.1/92.6%; for every family, cot fell 80.1 -> 77.4-77.9%
 # and coercion 92.2 -> 87.7-90.4% (its asks in twelve languages, which the English table reads poorly).
 EMBEDDING_FAMILIES: Final = ("rubric_grading", "task_sweep")
+# Families whose model also reads the ends n-grams (featurize.py). Chosen by leave-families-out
+# cross-validation at a 0.2% development false-positive rate (seeds 13 and 14; docs/signals.md): cot
+# 1768/1756 -> 1867/1875 of 2100, rubric 1581/- -> 1717/- of 1800; coercion and censorship lost with them.
+ENDS_FAMILIES: Final = ("cot_elicitation", "rubric_grading")
 NEGATIVE = "negative"
 LANGUAGE_ID_CHARS: Final = 500
 MIN_LANGUAGE_PROMPTS: Final = 10
@@ -242,7 +250,8 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     family's offset puts the score 0.5 at the ``1 - TARGET_VALIDATION_FPR`` quantile of
     their logits, so about that share of real prompts would fire. The median of what their
     opening and closing words add to each logit is kept as the model's ``window_baseline``.
-    Families outside ``EMBEDDING_FAMILIES`` are fitted on the hashed n-grams alone.
+    Families outside ``EMBEDDING_FAMILIES`` are fitted without the embedding columns, and families outside
+    ``ENDS_FAMILIES`` without the ends n-grams.
     """
     train_set = [e for e in examples if e.split == "train"]
     is_validation = [
@@ -251,26 +260,28 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     fit = [e for e, v in zip(train_set, is_validation, strict=True) if not v]
     validation = [e for e, v in zip(train_set, is_validation, strict=True) if v]
     features = featurize([e.text for e in fit])
-    combined = features.matrix()
     labels = _labels(fit)
     weighted = np.array([_weighted(e) for e in fit], dtype=np.bool_)
     weights = np.zeros((N_COLUMNS, len(FAMILIES)), dtype=np.float32)  # other families' embedding weights stay 0
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     for column, family in enumerate(FAMILIES):
-        seen = combined if family in EMBEDDING_FAMILIES else features.hashed
+        seen = features.matrix(ends=family in ENDS_FAMILIES, embedded=family in EMBEDDING_FAMILIES)
         settings = FAMILY_FIT.get(family, FitSettings())
         model = LogisticRegression(C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200)
         model.fit(seen, labels[:, column], sample_weight=np.where(weighted, settings.negative_weight, 1.0))
         weights[: seen.shape[1], column] = model.coef_[0]
         bias[column] = model.intercept_[0]
-    # Weights ship as float16: calibrate on the rounded weights the scorer will use.
+    # Weights ship as float16, the smallest as 0: calibrate on the weights the scorer will use.
+    weights[np.abs(weights) < WEIGHT_FLOOR] = 0.0
     weights = weights.astype(np.float16).astype(np.float32)
     no_windows = np.zeros((len(WINDOWS), len(FAMILIES)), dtype=np.float32)
-    uncalibrated = ExtractionModel(weights, bias, np.zeros(len(FAMILIES), dtype=np.float32), no_windows)
+    offsets = np.zeros(len(FAMILIES), dtype=np.float32)
+    uncalibrated = ExtractionModel(weights, bias, offsets, no_windows, ends_families=ENDS_FAMILIES)
     held_back = featurize([e.text for e in validation])
     offset = np.quantile(uncalibrated.logits_of(held_back), 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
     windows = uncalibrated.window_logits(held_back.embedded)
-    return ExtractionModel(weights, bias, offset, np.median(windows, axis=0).astype(np.float32))
+    baseline = np.median(windows, axis=0).astype(np.float32)
+    return ExtractionModel(weights, bias, offset, baseline, ends_families=ENDS_FAMILIES)
 
 
 def _rate(hits: int, total: int) -> float:
