@@ -181,7 +181,8 @@ class ExtractionModel:
                     bias=data["bias"].astype(np.float32),
                     offset=data["offset"].astype(np.float32),
                     window_baseline=data["window_baseline"].astype(np.float32),
-                    ends_families=tuple(str(f) for f in data["ends_families"]),
+                    # Absent from the files of versions before the ends n-grams: refused below by version.
+                    ends_families=tuple(str(f) for f in data["ends_families"]) if "ends_families" in data else (),
                     families=tuple(str(f) for f in data["families"]),
                     version=str(data["version"]),
                 )

@@ -81,7 +81,8 @@ FAMILY_FIT: Final[dict[str, FitSettings]] = {
 EMBEDDING_FAMILIES: Final = ("rubric_grading", "task_sweep")
 # Families whose model also reads the ends n-grams (featurize.py). Chosen by leave-families-out
 # cross-validation at a 0.2% development false-positive rate (seeds 13 and 14; docs/signals.md): cot
-# 1768/1756 -> 1867/1875 of 2100, rubric 1581/- -> 1717/- of 1800; coercion and censorship lost with them.
+# 1768/1756 -> 1846/1872 of 2100, rubric 1581/1582 -> 1696/1688 of 1800; coercion, censorship and sweep
+# lost with them.
 ENDS_FAMILIES: Final = ("cot_elicitation", "rubric_grading")
 NEGATIVE = "negative"
 LANGUAGE_ID_CHARS: Final = 500
