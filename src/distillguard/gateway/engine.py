@@ -93,6 +93,7 @@ class Engine:
         self.decisions = DecisionTable(settings.decisions)
         self.state = state if state is not None else open_state(settings.state, settings.state_timeout_s)
         self.model = model or builtin_model()
+        run_signals([""], self.model)  # its tokenizer and lookup tables load now (~0.3 s), not on the first request
         self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
         # parts are finished in a process of their own, away from the event loop's interpreter lock
         self._finisher = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
