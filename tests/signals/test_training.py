@@ -14,6 +14,8 @@ from distillguard.signals.training.build import Example, build_examples, evaluat
 from distillguard.signals.training.corpus import load_pools
 from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
+from distillguard.signals.training.languages import LANGUAGES
+from distillguard.signals.training.phrases import ASKS
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES
 from tests.conftest import CORPORA, corpus_path
 
@@ -52,6 +54,15 @@ def test_a_new_held_out_set_changes_no_training_example(monkeypatch: pytest.Monk
     fewer = build_examples(load_pools(CORPORA), per_family=30, seed=3)
     assert [e for e in fewer if e.split == "train"] == with_all
     assert {e.origin for e in fewer if e.origin in HELD_OUT_NAMES} == {t.name for t in HELD_OUT_FAMILIES[:3]}
+
+
+def test_no_training_ask_is_in_a_held_out_wrapper() -> None:
+    """The phrase banks and the language asks are written apart from the held-out families."""
+    asks = [ask for family in ASKS.values() for ask in family]
+    asks += [ask for language in LANGUAGES for family in language.asks.values() for ask in family]
+    held_out = [wrapper for template in HELD_OUT_FAMILIES for wrapper in template.wrappers]
+    assert len(asks) > 350  # every phrase-bank and language ask
+    assert not [ask for ask in asks if any(ask in wrapper for wrapper in held_out)]
 
 
 def test_every_training_family_is_left_out_in_exactly_one_fold() -> None:
