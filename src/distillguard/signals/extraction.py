@@ -44,9 +44,10 @@ from distillguard.signals.featurize import (
     HashedRow,
     embed_prepared,
     ends_columns,
+    ends_matrix,
     featurize,
-    featurize_prepared,
     grams_of,
+    hashed_matrix,
     hashed_row,
     preprocess,
 )
@@ -169,12 +170,7 @@ class ExtractionModel:
             owners += [row] * len(found)
         if not pieces:
             return logits
-        prepared = [preprocess(p) for p in pieces]
-        if len(prepared) < SMALL_BATCH:  # a prompt or two: its rows without the column machinery, as run_signals
-            scored = self.logits_rows([hashed_row(p) for p in prepared], embed_prepared(prepared))
-        else:
-            scored = self.logits_of(featurize_prepared(prepared))
-        alone = scored[:, reading] - np.float32(self.sentence_penalty)
+        alone = self._sentence_logits([preprocess(p) for p in pieces])[:, reading] - np.float32(self.sentence_penalty)
         best = np.full((len(logits), len(reading)), -np.inf, dtype=np.float32)
         np.maximum.at(best, np.array(owners, dtype=np.int64), alone)
         out = logits.copy()
@@ -184,6 +180,20 @@ class ExtractionModel:
     def score_features(self, features: Features) -> npt.NDArray[np.float32]:
         """Scores in [0, 1] of a batch's features (see :func:`featurize_prepared`)."""
         return sigmoid(self.logits_of(features))
+
+    def _sentence_logits(self, prepared: list[str]) -> npt.NDArray[np.float32]:
+        """Logits of sentences already through ``preprocess``, right for the families of ``sentence_families``.
+
+        The embeddings of the opening and closing words are computed only if one of those families reads
+        them (cot does not): they are most of the cost of a short text's features.
+        """
+        rows = len(prepared)
+        reads = set(self._reading[0].tolist()) & {self.families.index(f) for f in self.sentence_families}
+        embedded = embed_prepared(prepared) if reads else np.zeros((rows, static_embedding.COLUMNS), np.float32)
+        if rows < SMALL_BATCH:  # a prompt or two: its rows without the column machinery, as run_signals
+            return self.logits_rows([hashed_row(p) for p in prepared], embedded)
+        grams = grams_of(prepared)
+        return self.logits_of(Features(hashed_matrix(grams, rows), ends_matrix(grams, rows), embedded))
 
     def logits_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Calibrated logits of a few prompts from their hashed rows (``featurize.hashed_row``) and embeddings."""
