@@ -81,7 +81,7 @@ def test_evidence_only_when_firing(detector: FamilyDetector) -> None:
         assert bool(finding.evidence) == (finding.score >= FIRES_AT)
 
 
-# A floor catches a broken model, not a point of drift: cot's held-out families are its weak side (70-79%,
+# A floor catches a broken model, not a point of drift: cot's held-out families are its weak side (70-80%,
 # docs/signals.md), and at 0.8 its floor had no margin (extraction-v5 672 of 840, extraction-v6 663).
 RECALL_FLOOR = {"cot_elicitation": 0.75}
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
+from distillguard.signals.featurize import featurize
 from distillguard.signals.training import build
 from distillguard.signals.training.build import Example, build_examples, evaluate, train
-from distillguard.signals.training.corpus import load_pools
+from distillguard.signals.training.corpus import in_eval_split, load_pools
 from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import LANGUAGES
@@ -101,6 +102,28 @@ def test_each_family_is_fitted_with_its_own_settings(monkeypatch: pytest.MonkeyP
     for column, family in enumerate(FAMILIES):
         same = np.array_equal(shipped.weights[:, column], default.weights[:, column])
         assert same == (own.get(family, build.FitSettings()) == build.FitSettings()), family
+
+
+@pytest.mark.corpus
+def test_the_sentence_tier_is_calibrated_with_the_model() -> None:
+    """Its candidates are the held-back prompts' top share; the offset counts what the tier adds."""
+    model = _trained()
+    assert model.sentence_families == build.SENTENCE_FAMILIES
+    assert model.sentence_penalty == build.SENTENCE_PENALTY
+    reading = [FAMILIES.index(f) for f in build.SENTENCE_FAMILIES]
+    others = [c for c in range(len(FAMILIES)) if c not in reading]
+    assert np.isfinite(model.sentence_candidate[reading]).all()
+    assert np.isinf(model.sentence_candidate[others]).all()
+    held_back = [
+        e.text
+        for e in _examples()
+        if e.split == "train" and e.origin.startswith("users:") and in_eval_split(e.text + "#v", 0.2)
+    ]
+    plain = model.logits_of(featurize(held_back))[:, reading]
+    candidates = np.mean(plain >= model.sentence_candidate[reading], axis=0)
+    np.testing.assert_allclose(candidates, build.SENTENCE_CANDIDATE_SHARE, atol=2 / len(held_back))
+    fires = np.sum(model.logits(held_back)[:, reading] >= 0, axis=0)
+    assert (fires <= np.ceil(build.TARGET_VALIDATION_FPR * len(held_back)) + 1).all()
 
 
 @pytest.mark.corpus

@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model
+from distillguard.signals.extraction import FAMILIES, ExtractionModel, builtin_model, sigmoid
 from distillguard.signals.featurize import Grams, embed_prepared, featurize_grams, grams_of, hashed_row, preprocess
 from distillguard.signals.finding import Finding
 from distillguard.signals.static_embedding import WINDOWS
@@ -77,11 +77,12 @@ def run_signals(texts: Sequence[str], model: ExtractionModel | None = None) -> S
     grams: Grams | None = None
     if len(prepared) < SMALL_BATCH:  # the gateway's one: the same rows without the column machinery
         embedded = embed_prepared(prepared)
-        scores = model.score_rows([hashed_row(p) for p in prepared], embedded)
+        logits = model.logits_rows([hashed_row(p) for p in prepared], embedded)
     else:
         grams = grams_of(prepared)
         features = featurize_grams(prepared, grams)
-        scores, embedded = model.score_features(features), features.embedded
+        logits, embedded = model.logits_of(features), features.embedded
+    scores = sigmoid(model.sentence_tier(texts, logits))
     evidence: list[dict[str, str]] = [{} for _ in texts]
     rows, columns = np.nonzero(scores >= FIRES_AT)
     if rows.size:

@@ -8,14 +8,24 @@ logit is shifted by its calibration offset, so that a score of 0.5 is the operat
 point chosen on validation negatives (see ``docs/signals.md``); the detector scores,
 and policies elsewhere decide what a score means for an account.
 
+For the families of ``sentence_families`` (cot), a second tier re-scores the candidates, the
+prompts whose logit is already among the highest real prompts' (``sentence_candidate``): the
+first and last ``SENTENCES_AT_EACH_END`` sentences or lines of the prompt are scored alone by
+the same model, and the family's logit becomes the larger of the prompt's and the best
+sentence's less ``sentence_penalty``, so that an ask drowned in a long item still counts
+(:meth:`ExtractionModel.sentence_tier`). A prompt that fires already is no candidate: the tier
+only decides whether one that does not fire should. The tier needs the texts: :meth:`score` and
+:meth:`logits` apply it, :meth:`score_features` and :meth:`logits_of` (features alone) do not.
+
 The model file is a small ``.npz`` (weights as float16) that ships inside the
 package and loads offline; ``distillguard train-signals`` rebuilds it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Final
@@ -26,17 +36,23 @@ import numpy.typing as npt
 from distillguard.errors import DistillguardError
 from distillguard.signals import static_embedding
 from distillguard.signals.featurize import (
+    MAX_CHARS,
     N_COLUMNS,
     N_FEATURES,
     Features,
     Grams,
     HashedRow,
+    embed_prepared,
     ends_columns,
+    ends_matrix,
     featurize,
     grams_of,
+    hashed_matrix,
+    hashed_row,
     preprocess,
 )
 from distillguard.signals.shipped import shipped_file
+from distillguard.signals.tokens import SMALL_BATCH
 
 FAMILIES: Final[tuple[str, ...]] = (
     "cot_elicitation",
@@ -46,8 +62,21 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v8"  # scores from another version's file are refused (features may differ)
+MODEL_VERSION: Final = "extraction-v9"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
+# The sentence tier: a prompt is cut at line breaks and after a sentence's closing mark; pieces of fewer than
+# three words (in scripts without spaces, six characters) are not sentences. Chosen by leave-families-out
+# cross-validation with the penalty and the candidates' share (docs/signals.md): two at each end as good as four.
+SENTENCES_AT_EACH_END: Final = 2
+_SENTENCE_BREAK: Final = re.compile(r"\n+|(?<=[.?!\u3002\uff1f\uff01])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """The first and last ``SENTENCES_AT_EACH_END`` sentences or lines of ``text`` that the tier scores."""
+    pieces = [p.strip() for p in _SENTENCE_BREAK.split(text[:MAX_CHARS])]
+    found = [p for p in pieces if len(p.split()) >= 3 or (len(p) >= 6 and not p.isascii())]
+    k = SENTENCES_AT_EACH_END
+    return found[:k] + found[k:][-k:]
 
 
 class ModelError(DistillguardError):
@@ -73,6 +102,12 @@ class ExtractionModel:
     ends_families: tuple[str, ...] = ()
     families: tuple[str, ...] = FAMILIES
     version: str = MODEL_VERSION
+    sentence_families: tuple[str, ...] = ()
+    sentence_penalty: float = 0.0
+    # Per family, the calibrated logit from which a prompt is a candidate for the sentence tier (inf: never).
+    sentence_candidate: npt.NDArray[np.float32] = field(
+        default_factory=lambda: np.full(len(FAMILIES), np.inf, dtype=np.float32)
+    )
 
     def embedding_logits(self, embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """What the embedding columns add to each family's logit, ``(rows, families)``.
@@ -108,26 +143,76 @@ class ExtractionModel:
         return out + self.bias - self.offset
 
     def logits(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Calibrated logits, ``(len(texts), families)``."""
-        return self.logits_of(featurize(texts))
+        """Calibrated logits, ``(len(texts), families)``, the sentence tier applied."""
+        return self.sentence_tier(texts, self.logits_of(featurize(texts)))
+
+    def sentence_tier(
+        self, texts: Sequence[str], logits: npt.NDArray[np.float32], *, below: float = 0.0
+    ) -> npt.NDArray[np.float32]:
+        """``logits`` of ``texts`` with the candidates of ``sentence_families`` re-scored sentence by sentence.
+
+        A candidate's logit is at least ``sentence_candidate`` and under ``below`` (the operating point: a
+        prompt that fires already keeps its own score, and the tier's cost stays off the prompts that fire,
+        most of an attack's); it becomes the larger of its own and its best sentence's (:func:`sentences`,
+        scored alone, without the tier) less ``sentence_penalty``. Other rows and families are unchanged.
+        """
+        reading = np.array([self.families.index(f) for f in self.sentence_families], dtype=np.int64)
+        if not reading.size:
+            return logits
+        own = logits[:, reading]
+        candidate = (own >= self.sentence_candidate[reading]) & (own < below)
+        candidates = np.flatnonzero(candidate.any(axis=1))
+        pieces: list[str] = []
+        owners: list[int] = []
+        for row in candidates.tolist():
+            found = sentences(texts[row])
+            pieces += found
+            owners += [row] * len(found)
+        if not pieces:
+            return logits
+        alone = self._sentence_logits([preprocess(p) for p in pieces])[:, reading] - np.float32(self.sentence_penalty)
+        best = np.full((len(logits), len(reading)), -np.inf, dtype=np.float32)
+        np.maximum.at(best, np.array(owners, dtype=np.int64), alone)
+        out = logits.copy()
+        out[:, reading] = np.where(candidate, np.maximum(own, best), own)
+        return out
 
     def score_features(self, features: Features) -> npt.NDArray[np.float32]:
         """Scores in [0, 1] of a batch's features (see :func:`featurize_prepared`)."""
-        return _sigmoid(self.logits_of(features))
+        return sigmoid(self.logits_of(features))
 
-    def score_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """Scores of a few prompts from their hashed rows (``featurize.hashed_row``) and embedding columns."""
+    def _sentence_logits(self, prepared: list[str]) -> npt.NDArray[np.float32]:
+        """Logits of sentences already through ``preprocess``, right for the families of ``sentence_families``.
+
+        The embeddings of the opening and closing words are computed only if one of those families reads
+        them (cot does not): they are most of the cost of a short text's features.
+        """
+        rows = len(prepared)
+        reads = set(self._reading[0].tolist()) & {self.families.index(f) for f in self.sentence_families}
+        embedded = embed_prepared(prepared) if reads else np.zeros((rows, static_embedding.COLUMNS), np.float32)
+        if rows < SMALL_BATCH:  # a prompt or two: its rows without the column machinery, as run_signals
+            return self.logits_rows([hashed_row(p) for p in prepared], embedded)
+        grams = grams_of(prepared)
+        return self.logits_of(Features(hashed_matrix(grams, rows), ends_matrix(grams, rows), embedded))
+
+    def logits_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Calibrated logits of a few prompts from their hashed rows (``featurize.hashed_row``) and embeddings."""
         logits = np.zeros((len(hashed), len(self.families)), dtype=np.float32)
         reading, weights = self._reading_ends
         for row, found in enumerate(hashed):
             logits[row] = found.value * self.weights[found.columns].sum(axis=0)
             if reading.size:
                 logits[row, reading] += weights[found.ends].sum(axis=0)
-        return _sigmoid(logits + self.embedding_logits(embedded) + self.bias - self.offset)
+        out: npt.NDArray[np.float32] = logits + self.embedding_logits(embedded) + self.bias - self.offset
+        return out
+
+    def score_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Scores of a few prompts from their hashed rows and embedding columns (no sentence tier)."""
+        return sigmoid(self.logits_rows(hashed, embedded))
 
     def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
-        return self.score_features(featurize(texts))
+        return sigmoid(self.logits(texts))
 
     def evidence(self, text: str, family: str) -> list[str]:
         """The n-grams of ``text`` that push ``family``'s score up most, strongest first."""
@@ -168,6 +253,9 @@ class ExtractionModel:
             ends_families=np.array(self.ends_families, dtype=np.str_),
             families=np.array(self.families),
             version=np.array(self.version),
+            sentence_families=np.array(self.sentence_families, dtype=np.str_),
+            sentence_penalty=np.array(self.sentence_penalty, dtype=np.float32),
+            sentence_candidate=self.sentence_candidate.astype(np.float32),
         )
 
     @classmethod
@@ -185,6 +273,16 @@ class ExtractionModel:
                     ends_families=tuple(str(f) for f in data["ends_families"]) if "ends_families" in data else (),
                     families=tuple(str(f) for f in data["families"]),
                     version=str(data["version"]),
+                    # Absent from the files of versions before the sentence tier: refused below by version.
+                    **(
+                        {
+                            "sentence_families": tuple(str(f) for f in data["sentence_families"]),
+                            "sentence_penalty": float(data["sentence_penalty"]),
+                            "sentence_candidate": data["sentence_candidate"].astype(np.float32),
+                        }
+                        if "sentence_families" in data
+                        else {}
+                    ),
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{path}: not an extraction model file ({exc})") from exc
@@ -198,7 +296,8 @@ class ExtractionModel:
         return model
 
 
-def _sigmoid(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def sigmoid(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Scores in [0, 1] from calibrated logits."""
     clipped = np.clip(logits, -30.0, 30.0)
     result: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-clipped))).astype(np.float32)
     return result

@@ -11,7 +11,7 @@ import importlib.util
 import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Final
 
@@ -84,6 +84,16 @@ EMBEDDING_FAMILIES: Final = ("rubric_grading", "task_sweep")
 # 1768/1756 -> 1846/1872 of 2100, rubric 1581/1582 -> 1696/1688 of 1800; coercion, censorship and sweep
 # lost with them.
 ENDS_FAMILIES: Final = ("cot_elicitation", "rubric_grading")
+# Families re-scored sentence by sentence (extraction.ExtractionModel.sentence_tier), the penalty on a sentence's
+# logit, and the share of held-back real prompts whose own logit makes them candidates. Chosen by leave-families-out
+# cross-validation at 0.1/0.2/0.3% development false-positive rates (docs/signals.md): cot 1804/1845/1876 ->
+# 1842/1869/1892 of 2100 (seed 13), 1777/1860/1884 -> 1818/1887/1903 (seed 14); candidates 2% and 5%: 1849/1876/1899
+# and 1852/1879/1902 (seed 13), but 15% and 28% of the speed benchmark's prompts re-scored rather than 7.5%, which
+# put the full path under its 20,000 prompts/s target at 5%; penalty 2 and every prompt re-scored: 1845/1883/1901
+# (seed 13), 0 and 1: 1752/1778/1847 and 1828/1852/1876.
+SENTENCE_FAMILIES: Final = ("cot_elicitation",)
+SENTENCE_PENALTY: Final = 3.0
+SENTENCE_CANDIDATE_SHARE: Final = 0.01
 NEGATIVE = "negative"
 LANGUAGE_ID_CHARS: Final = 500
 MIN_LANGUAGE_PROMPTS: Final = 10
@@ -278,11 +288,33 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     no_windows = np.zeros((len(WINDOWS), len(FAMILIES)), dtype=np.float32)
     offsets = np.zeros(len(FAMILIES), dtype=np.float32)
     uncalibrated = ExtractionModel(weights, bias, offsets, no_windows, ends_families=ENDS_FAMILIES)
-    held_back = featurize([e.text for e in validation])
-    offset = np.quantile(uncalibrated.logits_of(held_back), 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
+    texts = [e.text for e in validation]
+    held_back = featurize(texts)
+    raw = uncalibrated.logits_of(held_back)
+    # Candidates for the sentence tier: the held-back prompts' top SENTENCE_CANDIDATE_SHARE by their own logit.
+    # The offset is then set on the logits with the tier, so that the operating point counts what it adds.
+    cut = np.full(len(FAMILIES), np.inf, dtype=np.float32)
+    reading = [FAMILIES.index(f) for f in SENTENCE_FAMILIES]
+    cut[reading] = np.quantile(raw[:, reading], 1.0 - SENTENCE_CANDIDATE_SHARE, axis=0)
+    tiered = replace(
+        uncalibrated,
+        sentence_families=SENTENCE_FAMILIES,
+        sentence_penalty=SENTENCE_PENALTY,
+        sentence_candidate=cut,
+    ).sentence_tier(texts, raw, below=np.inf)  # no bound: a prompt fires with it exactly when it fires without
+    offset = np.quantile(tiered, 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
     windows = uncalibrated.window_logits(held_back.embedded)
     baseline = np.median(windows, axis=0).astype(np.float32)
-    return ExtractionModel(weights, bias, offset, baseline, ends_families=ENDS_FAMILIES)
+    return ExtractionModel(
+        weights,
+        bias,
+        offset,
+        baseline,
+        ends_families=ENDS_FAMILIES,
+        sentence_families=SENTENCE_FAMILIES,
+        sentence_penalty=SENTENCE_PENALTY,
+        sentence_candidate=cut - offset,
+    )
 
 
 def _rate(hits: int, total: int) -> float:

@@ -71,7 +71,7 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
         model = train(fit)
         test = [e for e in examples if e.split == "eval" and e.origin in left_out]
         test_logits = model.logits([e.text for e in test])
-        user_logits = model.logits_of(user_features)
+        user_logits = model.sentence_tier(users, model.logits_of(user_features))
         fires = test_logits >= 0.0  # a score of 0.5 or more
         for column, family in enumerate(FAMILIES):
             mine = np.array([e.label == family for e in test], dtype=np.bool_)
@@ -86,7 +86,7 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
             counts["hits"] += hit
             counts["total"] += 1
         user_fires = user_logits >= 0.0
-        hard_fires = model.score_features(hard_features) >= 0.5
+        hard_fires = model.sentence_tier(hard, model.logits_of(hard_features)) >= 0.0  # a score of 0.5 or more
         for column, family in enumerate(FAMILIES):
             false_positives[family] += int(np.sum(user_fires[:, column]))
             hard_false_positives[family] += int(np.sum(hard_fires[:, column]))
