@@ -15,7 +15,7 @@ the same model, and the family's logit becomes the larger of the prompt's and th
 sentence's less ``sentence_penalty``, so that an ask drowned in a long item still counts
 (:meth:`ExtractionModel.sentence_tier`). A prompt that fires already is no candidate: the tier
 only decides whether one that does not fire should. The tier needs the texts: :meth:`score` and
-:meth:`logits` apply it, :meth:`score_features` and :meth:`logits_of` (features alone) do not.
+:meth:`logits` apply it, :meth:`logits_of` and :meth:`logits_rows` (features alone) do not.
 
 The model file is a small ``.npz`` (weights as float16) that ships inside the
 package and loads offline; ``distillguard train-signals`` rebuilds it.
@@ -177,10 +177,6 @@ class ExtractionModel:
         out[:, reading] = np.where(candidate, np.maximum(own, best), own)
         return out
 
-    def score_features(self, features: Features) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1] of a batch's features (see :func:`featurize_prepared`)."""
-        return sigmoid(self.logits_of(features))
-
     def _sentence_logits(self, prepared: list[str]) -> npt.NDArray[np.float32]:
         """Logits of sentences already through ``preprocess``, right for the families of ``sentence_families``.
 
@@ -205,10 +201,6 @@ class ExtractionModel:
                 logits[row, reading] += weights[found.ends].sum(axis=0)
         out: npt.NDArray[np.float32] = logits + self.embedding_logits(embedded) + self.bias - self.offset
         return out
-
-    def score_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """Scores of a few prompts from their hashed rows and embedding columns (no sentence tier)."""
-        return sigmoid(self.logits_rows(hashed, embedded))
 
     def score(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Scores in [0, 1], ``(len(texts), families)``; 0.5 is the operating point."""
