@@ -133,6 +133,12 @@ class ExtractionModel:
         reading = np.array([self.families.index(f) for f in self.ends_families], dtype=np.int64)
         return reading, np.ascontiguousarray(self.weights[:N_FEATURES, reading])
 
+    @cached_property
+    def _reading_sentences(self) -> tuple[npt.NDArray[np.int64], bool]:
+        """The families of the sentence tier, and whether any of them reads the embedding columns."""
+        reading = np.array([self.families.index(f) for f in self.sentence_families], dtype=np.int64)
+        return reading, bool(np.isin(reading, self._reading[0]).any())
+
     def logits_of(self, features: Features) -> npt.NDArray[np.float32]:
         """Calibrated logits of a batch's features, ``(rows, families)``."""
         hashed = np.asarray(features.hashed @ self.weights[:N_FEATURES], dtype=np.float32)
@@ -156,7 +162,7 @@ class ExtractionModel:
         most of an attack's); it becomes the larger of its own and its best sentence's (:func:`sentences`,
         scored alone, without the tier) less ``sentence_penalty``. Other rows and families are unchanged.
         """
-        reading = np.array([self.families.index(f) for f in self.sentence_families], dtype=np.int64)
+        reading, _ = self._reading_sentences
         if not reading.size:
             return logits
         own = logits[:, reading]
@@ -184,7 +190,7 @@ class ExtractionModel:
         them (cot does not): they are most of the cost of a short text's features.
         """
         rows = len(prepared)
-        reads = set(self._reading[0].tolist()) & {self.families.index(f) for f in self.sentence_families}
+        _, reads = self._reading_sentences
         embedded = embed_prepared(prepared) if reads else np.zeros((rows, static_embedding.COLUMNS), np.float32)
         if rows < SMALL_BATCH:  # a prompt or two: its rows without the column machinery, as run_signals
             return self.logits_rows([hashed_row(p) for p in prepared], embedded)
