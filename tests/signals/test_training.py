@@ -18,6 +18,8 @@ from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SE
 from distillguard.signals.training.languages import LANGUAGES
 from distillguard.signals.training.phrases import ASKS
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES
+from distillguard.signals.training.tutoring import TUTORING
+from distillguard.simulate.text import RESEARCH_SUFFIXES, STUDENT_TEMPLATES
 from tests.conftest import CORPORA, corpus_path
 
 HELD_OUT_NAMES = frozenset(t.name for t in HELD_OUT_FAMILIES)
@@ -198,3 +200,23 @@ def test_false_positives_are_counted_by_language() -> None:
     assert counts["en"] == {"flagged": 1, "total": 2}
     assert counts["not en"] == {"flagged": 1, "total": 2}
     assert "fr" not in counts  # fewer than MIN_LANGUAGE_PROMPTS
+
+
+def test_tutoring_requests_are_hard_negatives_drawn_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Students' requests for help are negatives in both splits, with disjoint wordings, and drawn by a
+    generator of their own: without them every other example is the same."""
+    examples = _examples()
+    drawn = [e for e in examples if e.origin == "hard:tutoring"]
+    assert Counter(e.split for e in drawn) == {"train": 30, "eval": 30}
+    assert all(e.label == build.NEGATIVE for e in drawn)
+    assert not set(TUTORING["train"]) & set(TUTORING["eval"])
+    monkeypatch.setattr(build, "TUTORING_SHARE", 0)
+    without = build_examples(load_pools(CORPORA), per_family=30, seed=3)
+    assert without == [e for e in examples if e.origin != "hard:tutoring"]
+
+
+def test_no_tutoring_request_is_the_simulators_own() -> None:
+    """The scan's evaluation measures the simulated students and researchers: their wording stays out of training."""
+    simulated = [t.replace("{q}", "").strip() for t in STUDENT_TEMPLATES] + [s.strip() for s in RESEARCH_SUFFIXES if s]
+    ours = [a for asks in TUTORING.values() for a in asks]
+    assert not [s for s in simulated for a in ours if s.lower() in a.lower() or a.lower() in s.lower()]

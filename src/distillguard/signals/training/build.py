@@ -28,6 +28,7 @@ from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SE
 from distillguard.signals.training.languages import benign_request, language_wrapper
 from distillguard.signals.training.phrases import composed_wrapper
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
+from distillguard.signals.training.tutoring import TUTORING
 
 TRAIN_ITEMS: Final = ("gsm8k", "mbpp", "alpaca", "self_instruct")
 EVAL_ITEMS: Final = ("math", "wizardlm", "humaneval", "arena_answers")
@@ -45,6 +46,7 @@ COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples 
 # 84.3% to 73.7% at a 0.2% development false-positive rate (cut: 83.0%; 82.9% vs 75.2% with seed 14).
 LANGUAGE_PER_FAMILY: Final = 1
 BENIGN_LANGUAGE_SHARE: Final = 2
+TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
 LANGUAGE_ITEM_CHARS: Final = 150
 # Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
 # the false positives that matter are theirs. Weighting real prompts alone made the model fire on
@@ -220,6 +222,18 @@ def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Exampl
     return examples
 
 
+def _tutoring_negatives(pools: Pools, per_family: int, seed: int) -> list[Example]:
+    """Students' requests for help around items, from a generator of their own (so no other example moved)."""
+    rng = random.Random(f"everyday-{seed}")
+    examples = []
+    for split in ("train", "eval"):
+        filler = _Filler(pools, split, rng)
+        for _ in range(per_family * TUTORING_SHARE):
+            text = _fill(rng.choice(TUTORING[split]), filler.slots("task_sweep"))
+            examples.append(Example(text, NEGATIVE, split, "hard:tutoring"))
+    return examples
+
+
 def _user_prompts(pools: Pools) -> list[Example]:
     examples = [
         Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}")
@@ -241,6 +255,7 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
         examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
         examples += _hard_negatives(fillers[split], split, per_family)
     examples += [Example(i.question, NEGATIVE, "train", "hard:deccp_control") for i in pools.items["deccp_control"]]
+    examples += _tutoring_negatives(pools, per_family, seed)
     return examples + _held_out_positives(pools, per_family, seed) + _user_prompts(pools)
 
 
