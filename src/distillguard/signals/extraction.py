@@ -44,10 +44,9 @@ from distillguard.signals.featurize import (
     HashedRow,
     embed_prepared,
     ends_columns,
-    ends_matrix,
     featurize,
+    featurize_grams,
     grams_of,
-    hashed_matrix,
     hashed_row,
     preprocess,
 )
@@ -187,15 +186,12 @@ class ExtractionModel:
         """Logits of sentences already through ``preprocess``, right for the families of ``sentence_families``.
 
         The embeddings of the opening and closing words are computed only if one of those families reads
-        them (cot does not): they are most of the cost of a short text's features.
+        them (cot does not).
         """
-        rows = len(prepared)
         _, reads = self._reading_sentences
-        embedded = embed_prepared(prepared) if reads else np.zeros((rows, static_embedding.COLUMNS), np.float32)
-        if rows < SMALL_BATCH:  # a prompt or two: its rows without the column machinery, as run_signals
-            return self.logits_rows([hashed_row(p) for p in prepared], embedded)
-        grams = grams_of(prepared)
-        return self.logits_of(Features(hashed_matrix(grams, rows), ends_matrix(grams, rows), embedded))
+        if len(prepared) < SMALL_BATCH:  # a prompt or two: its rows without the column machinery, as run_signals
+            return self.logits_rows([hashed_row(p) for p in prepared], embed_prepared(prepared, embedded=reads))
+        return self.logits_of(featurize_grams(prepared, grams_of(prepared), embedded=reads))
 
     def logits_rows(self, hashed: Sequence[HashedRow], embedded: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Calibrated logits of a few prompts from their hashed rows (``featurize.hashed_row``) and embeddings."""

@@ -240,10 +240,16 @@ def hashed_row(prepared: str) -> HashedRow:
     return HashedRow(columns, float(row_scale(np.array([len(columns)]))[0]), np.unique(ends_columns(ends)))
 
 
-def embed_prepared(prepared: Sequence[str]) -> npt.NDArray[np.float32]:
-    """The embedding columns of texts already through :func:`preprocess`, scaled."""
-    embedded: npt.NDArray[np.float32] = builtin_embedding().embed_prepared(prepared) * np.float32(EMBEDDING_SCALE)
-    return embedded
+def embed_prepared(prepared: Sequence[str], *, embedded: bool = True) -> npt.NDArray[np.float32]:
+    """The embedding columns of texts already through :func:`preprocess`, scaled.
+
+    With ``embedded=False`` they are zeros, for a model none of whose families read them: the
+    embeddings are most of the cost of a short text's features.
+    """
+    if not embedded:
+        return np.zeros((len(prepared), static_embedding.COLUMNS), dtype=np.float32)
+    columns: npt.NDArray[np.float32] = builtin_embedding().embed_prepared(prepared) * np.float32(EMBEDDING_SCALE)
+    return columns
 
 
 @dataclass(frozen=True)
@@ -267,10 +273,13 @@ class Features:
         return combined
 
 
-def featurize_grams(prepared: Sequence[str], grams: Grams) -> Features:
-    """The features of texts already through :func:`preprocess`, their n-grams already found."""
+def featurize_grams(prepared: Sequence[str], grams: Grams, *, embedded: bool = True) -> Features:
+    """The features of texts already through :func:`preprocess`, their n-grams already found.
+
+    ``embedded=False`` leaves the embedding columns zero (:func:`embed_prepared`).
+    """
     rows = len(prepared)
-    return Features(hashed_matrix(grams, rows), ends_matrix(grams, rows), embed_prepared(prepared))
+    return Features(hashed_matrix(grams, rows), ends_matrix(grams, rows), embed_prepared(prepared, embedded=embedded))
 
 
 def featurize_prepared(prepared: Sequence[str]) -> Features:
