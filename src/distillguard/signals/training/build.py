@@ -46,8 +46,8 @@ COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples 
 # 84.3% to 73.7% at a 0.2% development false-positive rate (cut: 83.0%; 82.9% vs 75.2% with seed 14).
 LANGUAGE_PER_FAMILY: Final = 1
 BENIGN_LANGUAGE_SHARE: Final = 2
-TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
 LANGUAGE_ITEM_CHARS: Final = 150
+TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
 # Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
 # the false positives that matter are theirs. Weighting real prompts alone made the model fire on
 # hard negatives ("Let's think step by step") and put students under review in the scan. Chosen
@@ -224,7 +224,7 @@ def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Exampl
 
 def _tutoring_negatives(pools: Pools, per_family: int, seed: int) -> list[Example]:
     """Students' requests for help around items, from a generator of their own (so no other example moved)."""
-    rng = random.Random(f"everyday-{seed}")
+    rng = random.Random(f"everyday-{seed}")  # the name fixes the draw the shipped model was trained on
     examples = []
     for split in ("train", "eval"):
         filler = _Filler(pools, split, rng)

@@ -4,7 +4,7 @@ A student pastes a homework item and asks where their mistake is, for a hint, fo
 their steps: requests about reasoning, around the same items the extraction wrappers carry, and
 the corpora's real prompts hold few of them (65 of 22,444 match a tutoring pattern). Without them
 the simulated student's "please check my reasoning and explain where I went wrong" fired
-``cot_elicitation`` on most items it wrapped. Training and evaluation draw from disjoint lists,
+``cot_elicitation`` on more than half the items it wrapped. Training and evaluation draw from disjoint lists,
 so the held-out hard negatives measure wordings the model never saw; none is the simulator's own
 (``distillguard.simulate.text``), which the scan's evaluation measures.
 """
