@@ -186,9 +186,10 @@ def test_a_model_of_another_feature_version_is_refused(tmp_path: Path) -> None:
     dataclasses.replace(model, version="extraction-v2").save(tmp_path / "old.npz")
     with pytest.raises(ModelError, match=r"old\.npz: model version 'extraction-v2'.*train-signals"):
         ExtractionModel.load(tmp_path / "old.npz")
-    # A file from before the ends n-grams has no list of the families that read them.
+    # A file from before the ends n-grams and the sentence tier has none of their fields.
     with np.load(tmp_path / "old.npz") as data:
-        arrays = {k: data[k] for k in data.files if k not in ("ends_families", "version")}
+        later = ("ends_families", "sentence_families", "sentence_penalty", "sentence_candidate", "version")
+        arrays = {k: data[k] for k in data.files if k not in later}
     np.savez(tmp_path / "v7.npz", **arrays, version=np.array("extraction-v7"))
     with pytest.raises(ModelError, match=r"v7\.npz: model version 'extraction-v7'.*train-signals"):
         ExtractionModel.load(tmp_path / "v7.npz")

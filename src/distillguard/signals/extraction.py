@@ -257,34 +257,28 @@ class ExtractionModel:
         """Read a model written by :meth:`save`."""
         try:
             with np.load(path, allow_pickle=False) as data:
+                # Checked first: the files of earlier versions lack the fields of later features.
+                version = str(data["version"])
+                if version != MODEL_VERSION:
+                    raise ModelError(
+                        f"{path}: model version {version!r}, this release scores with {MODEL_VERSION!r} features "
+                        "(retrain it with distillguard train-signals)"
+                    )
                 weights = data["weights"].astype(np.float32)
                 model = cls(
                     weights=weights,
                     bias=data["bias"].astype(np.float32),
                     offset=data["offset"].astype(np.float32),
                     window_baseline=data["window_baseline"].astype(np.float32),
-                    # Absent from the files of versions before the ends n-grams: refused below by version.
-                    ends_families=tuple(str(f) for f in data["ends_families"]) if "ends_families" in data else (),
+                    ends_families=tuple(str(f) for f in data["ends_families"]),
                     families=tuple(str(f) for f in data["families"]),
-                    version=str(data["version"]),
-                    # Absent from the files of versions before the sentence tier: refused below by version.
-                    **(
-                        {
-                            "sentence_families": tuple(str(f) for f in data["sentence_families"]),
-                            "sentence_penalty": float(data["sentence_penalty"]),
-                            "sentence_candidate": data["sentence_candidate"].astype(np.float32),
-                        }
-                        if "sentence_families" in data
-                        else {}
-                    ),
+                    version=version,
+                    sentence_families=tuple(str(f) for f in data["sentence_families"]),
+                    sentence_penalty=float(data["sentence_penalty"]),
+                    sentence_candidate=data["sentence_candidate"].astype(np.float32),
                 )
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{path}: not an extraction model file ({exc})") from exc
-        if model.version != MODEL_VERSION:
-            raise ModelError(
-                f"{path}: model version {model.version!r}, this release scores with {MODEL_VERSION!r} features "
-                "(retrain it with distillguard train-signals)"
-            )
         if weights.shape != (N_COLUMNS, len(model.families)):
             raise ModelError(f"{path}: weights have shape {weights.shape}, expected ({N_COLUMNS}, families)")
         return model
