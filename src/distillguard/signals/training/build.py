@@ -146,6 +146,12 @@ class _Filler:
         }
 
 
+def eval_slots(pools: Pools, rng: random.Random, family: str = "") -> Callable[[], dict[str, str]]:
+    """Draws of slot values for ``family`` from the evaluation split's text sources only (for sets built elsewhere)."""
+    filler = _Filler(pools, "eval", rng)
+    return lambda: filler.slots(family)
+
+
 def _constant(value: str) -> Callable[[], str]:
     return lambda: value
 

@@ -1,0 +1,88 @@
+"""``distillguard eval-published``: the shipped model and the keyword baseline on published tools' templates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from distillguard.signals.extraction import FAMILIES, MODEL_VERSION, builtin_model
+from distillguard.signals.keyword_baseline import keyword_scores
+from distillguard.signals.training.corpus import load_pools
+from distillguard.signals.training.published import TEMPLATES, WHEELS, PublishedExample, fetch_all, published_examples
+
+Scorer = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+LEGITIMATE = "legitimate (evaluation harness)"
+
+
+def evaluate_published(examples: Sequence[PublishedExample], scorer: Scorer) -> dict[str, Any]:
+    """Per template and per family, how often the template's family and any family fire.
+
+    Two views: the last user message alone (what the scan and the gateway score), and the user or
+    the system message, each scored alone (what scoring system messages too would catch). A template
+    of a legitimate tool (family ``None``) counts only the families that fire on it.
+    """
+    user = scorer([e.user for e in examples]) >= 0.5
+    system = scorer([e.system for e in examples]) >= 0.5
+    has_system = np.array([bool(e.system) for e in examples])
+    either = user | (system & has_system[:, None])
+    column = {name: i for i, name in enumerate(FAMILIES)}
+    templates: dict[str, dict[str, Any]] = {}
+    for row, example in enumerate(examples):
+        entry = templates.setdefault(
+            example.key,
+            {
+                "family": example.family,
+                "has_system": bool(example.system),
+                "total": 0,
+                "hits_user": 0,
+                "hits_either": 0,
+                "any_user": 0,
+                "any_either": 0,
+                "fired_user": dict.fromkeys(FAMILIES, 0),
+            },
+        )
+        entry["total"] += 1
+        if example.family is not None:
+            entry["hits_user"] += int(user[row, column[example.family]])
+            entry["hits_either"] += int(either[row, column[example.family]])
+        entry["any_user"] += int(user[row].any())
+        entry["any_either"] += int(either[row].any())
+        for name in FAMILIES:
+            entry["fired_user"][name] += int(user[row, column[name]])
+    families: dict[str, dict[str, int]] = {}
+    for entry in templates.values():
+        total = families.setdefault(
+            entry["family"] or LEGITIMATE,
+            {"templates": 0, "total": 0, "hits_user": 0, "hits_either": 0, "any_user": 0, "any_either": 0},
+        )
+        total["templates"] += 1
+        for name in ("total", "hits_user", "hits_either", "any_user", "any_either"):
+            total[name] += entry[name]
+    return {"families": families, "templates": templates}
+
+
+def run_published(
+    corpora: Path, cache: Path, report_path: Path | None, *, per_template: int = 200, seed: int = 13
+) -> dict[str, Any]:
+    """Fetch the pinned wheels, fill their templates, score them, and return (and optionally write) the report."""
+    pools = load_pools(corpora)
+    wheels = fetch_all(cache)
+    examples = published_examples(pools, wheels, per_template=per_template, seed=seed)
+    report = {
+        "model": MODEL_VERSION,
+        "seed": seed,
+        "per_template": per_template,
+        "wheels": {name: {"version": WHEELS[name].version, "sha256": WHEELS[name].sha256} for name in sorted(wheels)},
+        "sources": {t.key: {"package": t.package, "user": f"{t.user.path} {t.user.pick}"} for t in TEMPLATES},
+        "classifier": evaluate_published(examples, builtin_model().score),
+        "keyword_baseline": evaluate_published(examples, keyword_scores),
+    }
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
