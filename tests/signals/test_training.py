@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import featurize
@@ -14,6 +16,7 @@ from distillguard.signals.training import build
 from distillguard.signals.training.build import Example, build_examples, evaluate, train
 from distillguard.signals.training.corpus import in_eval_split, load_pools
 from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
+from distillguard.signals.training.harness import HARNESS
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import LANGUAGES
 from distillguard.signals.training.phrases import ASKS
@@ -202,17 +205,41 @@ def test_false_positives_are_counted_by_language() -> None:
     assert "fr" not in counts  # fewer than MIN_LANGUAGE_PROMPTS
 
 
-def test_tutoring_requests_are_hard_negatives_drawn_apart(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Students' requests for help are negatives in both splits, with disjoint wordings, and drawn by a
-    generator of their own: without them every other example is the same."""
+@pytest.mark.parametrize(
+    ("origin", "wordings", "share", "per_split"),
+    [("hard:tutoring", TUTORING, "TUTORING_SHARE", 30), ("hard:harness", HARNESS, "HARNESS_SHARE", 15)],
+)
+def test_drawn_hard_negatives_keep_apart(
+    monkeypatch: pytest.MonkeyPatch, origin: str, wordings: dict[str, tuple[str, ...]], share: str, per_split: int
+) -> None:
+    """Students' requests for help and harness layouts are negatives in both splits, with disjoint wordings,
+    each drawn by a generator of its own: without them every other example is the same."""
     examples = _examples()
-    drawn = [e for e in examples if e.origin == "hard:tutoring"]
-    assert Counter(e.split for e in drawn) == {"train": 30, "eval": 30}
+    drawn = [e for e in examples if e.origin == origin]
+    assert Counter(e.split for e in drawn) == {"train": per_split, "eval": per_split}
     assert all(e.label == build.NEGATIVE for e in drawn)
-    assert not set(TUTORING["train"]) & set(TUTORING["eval"])
-    monkeypatch.setattr(build, "TUTORING_SHARE", 0)
+    assert not set(wordings["train"]) & set(wordings["eval"])
+    monkeypatch.setattr(build, share, 0)
     without = build_examples(load_pools(CORPORA), per_family=30, seed=3)
-    assert without == [e for e in examples if e.origin != "hard:tutoring"]
+    assert without == [e for e in examples if e.origin != origin]
+
+
+def test_harness_layouts_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other families fit as if the harness layouts were absent: sweep's minimal wrappers look like them."""
+    fits: list[tuple[int, float]] = []
+    real_fit = LogisticRegression.fit
+
+    def spy(self: Any, x: Any, y: Any, sample_weight: Any = None) -> Any:
+        fits.append((int(np.count_nonzero(sample_weight == 0.0)), float(np.sum(sample_weight))))
+        return real_fit(self, x, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    examples = _examples()
+    build.train(examples)
+    harness = sum(1 for e in examples if e.origin == "hard:harness" and e.split == "train")
+    zeroed = dict(zip(FAMILIES, (n for n, _ in fits), strict=True))
+    assert zeroed["cot_elicitation"] == 0
+    assert all(zeroed[f] == harness for f in FAMILIES if f != "cot_elicitation")
 
 
 def test_no_tutoring_request_is_the_simulators_own() -> None:

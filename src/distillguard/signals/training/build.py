@@ -24,6 +24,7 @@ from distillguard.signals.featurize import N_COLUMNS, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
+from distillguard.signals.training.harness import HARNESS
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import benign_request, language_wrapper
 from distillguard.signals.training.phrases import composed_wrapper
@@ -48,6 +49,13 @@ LANGUAGE_PER_FAMILY: Final = 1
 BENIGN_LANGUAGE_SHARE: Final = 2
 LANGUAGE_ITEM_CHARS: Final = 150
 TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
+# Evaluation harnesses' zero-shot layouts (harness.py) a split, likewise; negatives for cot's fit alone
+# (NEGATIVE_ONLY_FOR): by leave-families-out cross-validation (seeds 13 and 14; docs/signals.md), 300 a
+# split left cot's recall at a 0.2% development false-positive rate at 1893 / 1875 of 2100 (without: 1862 /
+# 1890) and the sweep family, whose minimal wrappers are harness layouts, lost 34 / 25 when it fitted them too.
+HARNESS_SHARE: Final = 0.5
+# Negatives that only some families' fits see: the others give them no weight.
+NEGATIVE_ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {"hard:harness": ("cot_elicitation",)}
 # Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
 # the false positives that matter are theirs. Weighting real prompts alone made the model fire on
 # hard negatives ("Let's think step by step") and put students under review in the scan. Chosen
@@ -240,6 +248,18 @@ def _tutoring_negatives(pools: Pools, per_family: int, seed: int) -> list[Exampl
     return examples
 
 
+def _harness_negatives(pools: Pools, per_family: int, seed: int) -> list[Example]:
+    """Items in an evaluation harness's zero-shot layouts, from a generator of their own."""
+    rng = random.Random(f"harness-{seed}")
+    examples = []
+    for split in ("train", "eval"):
+        filler = _Filler(pools, split, rng)
+        for _ in range(int(per_family * HARNESS_SHARE)):
+            text = _fill(rng.choice(HARNESS[split]), filler.slots("task_sweep"))
+            examples.append(Example(text, NEGATIVE, split, "hard:harness"))
+    return examples
+
+
 def _user_prompts(pools: Pools) -> list[Example]:
     examples = [
         Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}")
@@ -262,6 +282,7 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
         examples += _hard_negatives(fillers[split], split, per_family)
     examples += [Example(i.question, NEGATIVE, "train", "hard:deccp_control") for i in pools.items["deccp_control"]]
     examples += _tutoring_negatives(pools, per_family, seed)
+    examples += _harness_negatives(pools, per_family, seed)
     return examples + _held_out_positives(pools, per_family, seed) + _user_prompts(pools)
 
 
@@ -300,7 +321,9 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
         seen = features.matrix(ends=family in ENDS_FAMILIES, embedded=family in EMBEDDING_FAMILIES)
         settings = FAMILY_FIT.get(family, FitSettings())
         model = LogisticRegression(C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200)
-        model.fit(seen, labels[:, column], sample_weight=np.where(weighted, settings.negative_weight, 1.0))
+        sample_weight = np.where(weighted, settings.negative_weight, 1.0)
+        sample_weight[[e.origin in NEGATIVE_ONLY_FOR and family not in NEGATIVE_ONLY_FOR[e.origin] for e in fit]] = 0.0
+        model.fit(seen, labels[:, column], sample_weight=sample_weight)
         weights[: seen.shape[1], column] = model.coef_[0]
         bias[column] = model.intercept_[0]
     # Weights ship as float16, the smallest as 0: calibrate on the weights the scorer will use.
