@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from distillguard.signals.detectors import FIRES_AT
 from distillguard.signals.extraction import FAMILIES, MODEL_VERSION, builtin_model
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.training.corpus import load_pools
@@ -33,8 +34,8 @@ def evaluate_published(examples: Sequence[PublishedExample], scorer: Scorer) -> 
     the system message, each scored alone (what scoring system messages too would catch). A template
     of a legitimate tool (family ``None``) counts only the families that fire on it.
     """
-    user = scorer([e.user for e in examples]) >= 0.5
-    system = scorer([e.system for e in examples]) >= 0.5
+    user = scorer([e.user for e in examples]) >= FIRES_AT
+    system = scorer([e.system for e in examples]) >= FIRES_AT
     has_system = np.array([bool(e.system) for e in examples])
     either = user | (system & has_system[:, None])
     column = {name: i for i, name in enumerate(FAMILIES)}
@@ -77,7 +78,7 @@ def evaluate_applications(prompts: dict[str, list[str]], scorer: Scorer) -> dict
     """Per application, how many of its prompts (each scored alone, as a system message would be) fire."""
     out: dict[str, dict[str, Any]] = {}
     for package, texts in prompts.items():
-        fires = scorer(texts) >= 0.5
+        fires = scorer(texts) >= FIRES_AT
         out[package] = {
             "prompts": len(texts),
             "any": int(fires.any(axis=1).sum()),
