@@ -237,27 +237,20 @@ def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Exampl
     return examples
 
 
-def _tutoring_negatives(pools: Pools, per_family: int, seed: int) -> list[Example]:
-    """Students' requests for help around items, from a generator of their own (so no other example moved)."""
-    rng = random.Random(f"everyday-{seed}")  # the name fixes the draw the shipped model was trained on
+def _worded_negatives(
+    pools: Pools, wordings: dict[str, tuple[str, ...]], count: int, generator: str, origin: str
+) -> list[Example]:
+    """``count`` negatives a split, each an item in one of that split's wordings, from a generator of their own.
+
+    The generator's name fixes the draw a shipped model was trained on, and no other example moves with it.
+    """
+    rng = random.Random(generator)
     examples = []
     for split in ("train", "eval"):
         filler = _Filler(pools, split, rng)
-        for _ in range(per_family * TUTORING_SHARE):
-            text = _fill(rng.choice(TUTORING[split]), filler.slots("task_sweep"))
-            examples.append(Example(text, NEGATIVE, split, "hard:tutoring"))
-    return examples
-
-
-def _harness_negatives(pools: Pools, per_family: int, seed: int) -> list[Example]:
-    """Items in an evaluation harness's zero-shot layouts, from a generator of their own."""
-    rng = random.Random(f"harness-{seed}")
-    examples = []
-    for split in ("train", "eval"):
-        filler = _Filler(pools, split, rng)
-        for _ in range(int(per_family * HARNESS_SHARE)):
-            text = _fill(rng.choice(HARNESS[split]), filler.slots("task_sweep"))
-            examples.append(Example(text, NEGATIVE, split, "hard:harness"))
+        for _ in range(count):
+            text = _fill(rng.choice(wordings[split]), filler.slots("task_sweep"))
+            examples.append(Example(text, NEGATIVE, split, origin))
     return examples
 
 
@@ -282,8 +275,9 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
         examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
         examples += _hard_negatives(fillers[split], split, per_family)
     examples += [Example(i.question, NEGATIVE, "train", "hard:deccp_control") for i in pools.items["deccp_control"]]
-    examples += _tutoring_negatives(pools, per_family, seed)
-    examples += _harness_negatives(pools, per_family, seed)
+    # students' requests for help, and items in evaluation harnesses' layouts
+    examples += _worded_negatives(pools, TUTORING, per_family * TUTORING_SHARE, f"everyday-{seed}", "hard:tutoring")
+    examples += _worded_negatives(pools, HARNESS, int(per_family * HARNESS_SHARE), f"harness-{seed}", "hard:harness")
     return examples + _held_out_positives(pools, per_family, seed) + _user_prompts(pools)
 
 
