@@ -24,9 +24,9 @@ import duckdb
 
 from benchmarks.scan_quality import SETS
 from distillguard.scan.evaluate import evaluate
+from distillguard.simulate.text import RESEARCH_SUFFIXES
 
 LAYOUT = ("Problem: ", "\nAnswer:")  # lm_eval/tasks/hendrycks_math: doc_to_text "Problem: {{problem}}\nAnswer:"
-SUFFIXES = ("\nLet's think step by step.", "\nAnswer with the final number after '####'.")
 
 
 def _rewrite(source: Path, target: Path) -> int:
@@ -42,7 +42,7 @@ def _rewrite(source: Path, target: Path) -> int:
         [str(source / "labels.parquet")],
     )
     content = "m.content"
-    for suffix in SUFFIXES:
+    for suffix in filter(None, RESEARCH_SUFFIXES):  # what the simulated researchers append
         content = f"replace({content}, '{suffix.replace(chr(39), chr(39) * 2)}', '')"
     head, tail = (part.replace("'", "''") for part in LAYOUT)
     rewritten = f"'{head}' || {content} || '{tail}'"
