@@ -15,13 +15,14 @@ from distillguard.signals.featurize import featurize
 from distillguard.signals.training import build
 from distillguard.signals.training.build import Example, build_examples, evaluate, train
 from distillguard.signals.training.corpus import in_eval_split, load_pools
+from distillguard.signals.training.cot_asks import ASKS as COT_ASKS
 from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
 from distillguard.signals.training.harness import HARNESS
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import LANGUAGES
 from distillguard.signals.training.phrases import ASKS
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES
-from distillguard.signals.training.tutoring import TUTORING
+from distillguard.signals.training.tutoring import REASONING_HELP, TUTORING
 from distillguard.simulate.text import RESEARCH_SUFFIXES, STUDENT_TEMPLATES
 from tests.conftest import CORPORA, corpus_path
 
@@ -207,7 +208,11 @@ def test_false_positives_are_counted_by_language() -> None:
 
 @pytest.mark.parametrize(
     ("origin", "wordings", "share", "per_split"),
-    [("hard:tutoring", TUTORING, "TUTORING_SHARE", 30), ("hard:harness", HARNESS, "HARNESS_SHARE", 15)],
+    [
+        ("hard:tutoring", TUTORING, "TUTORING_SHARE", 30),
+        ("hard:harness", HARNESS, "HARNESS_SHARE", 15),
+        ("hard:reasoning_help", REASONING_HELP, "REASONING_HELP_SHARE", 15),
+    ],
 )
 def test_drawn_hard_negatives_keep_apart(
     monkeypatch: pytest.MonkeyPatch, origin: str, wordings: dict[str, tuple[str, ...]], share: str, per_split: int
@@ -224,8 +229,8 @@ def test_drawn_hard_negatives_keep_apart(
     assert without == [e for e in examples if e.origin != origin]
 
 
-def test_harness_layouts_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The other families fit as if the harness layouts were absent: sweep's minimal wrappers look like them."""
+def test_cots_own_examples_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other families fit as if harness layouts, the extra asks and the reasoning-help negatives were absent."""
     fits: list[tuple[int, float]] = []
     real_fit = LogisticRegression.fit
 
@@ -236,14 +241,30 @@ def test_harness_layouts_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(LogisticRegression, "fit", spy)
     examples = _examples()
     build.train(examples)
-    harness = sum(1 for e in examples if e.origin == "hard:harness" and e.split == "train")
+    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "hard:reasoning_help"}
+    assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
+    own = Counter(e.origin for e in examples if e.origin in build.ONLY_FOR and e.split == "train")
+    assert len(own) == len(build.ONLY_FOR)  # every origin has training examples
     zeroed = dict(zip(FAMILIES, (n for n, _ in fits), strict=True))
     assert zeroed["cot_elicitation"] == 0
-    assert all(zeroed[f] == harness for f in FAMILIES if f != "cot_elicitation")
+    assert all(zeroed[f] == own.total() for f in FAMILIES if f != "cot_elicitation")
+
+
+def test_more_cot_asks_are_training_positives_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each is one of cot_asks.ASKS in one of cot's layouts; without them every other example is the same."""
+    examples = _examples()
+    asked = [e for e in examples if e.origin == "asks"]
+    assert len(asked) == 30 * build.ASKS_SHARE
+    assert {(e.label, e.split) for e in asked} == {("cot_elicitation", "train")}
+    assert all(any(ask in e.text for ask in COT_ASKS) for e in asked)
+    assert len({ask for e in asked for ask in COT_ASKS if ask in e.text}) > len(COT_ASKS) // 2
+    assert not set(COT_ASKS) & set(ASKS["cot_elicitation"])
+    monkeypatch.setattr(build, "ASKS_SHARE", 0)
+    assert build_examples(load_pools(CORPORA), per_family=30, seed=3) == [e for e in examples if e.origin != "asks"]
 
 
 def test_no_tutoring_request_is_the_simulators_own() -> None:
     """The scan's evaluation measures the simulated students and researchers: their wording stays out of training."""
     simulated = [t.replace("{q}", "").strip() for t in STUDENT_TEMPLATES] + [s.strip() for s in RESEARCH_SUFFIXES if s]
-    ours = [a for asks in TUTORING.values() for a in asks]
+    ours = [a for wordings in (TUTORING, REASONING_HELP) for asks in wordings.values() for a in asks]
     assert not [s for s in simulated for a in ours if s.lower() in a.lower() or a.lower() in s.lower()]

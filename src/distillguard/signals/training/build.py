@@ -24,12 +24,13 @@ from distillguard.signals.featurize import N_COLUMNS, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
+from distillguard.signals.training.cot_asks import ASKS as COT_ASKS
 from distillguard.signals.training.harness import HARNESS
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import benign_request, language_wrapper
 from distillguard.signals.training.phrases import composed_wrapper
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
-from distillguard.signals.training.tutoring import TUTORING
+from distillguard.signals.training.tutoring import REASONING_HELP, TUTORING
 
 TRAIN_ITEMS: Final = ("gsm8k", "mbpp", "alpaca", "self_instruct")
 EVAL_ITEMS: Final = ("math", "wizardlm", "humaneval", "arena_answers")
@@ -50,13 +51,25 @@ BENIGN_LANGUAGE_SHARE: Final = 2
 LANGUAGE_ITEM_CHARS: Final = 150
 TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
 # Evaluation harnesses' zero-shot layouts (harness.py) a split, likewise; negatives for cot's fit alone
-# (NEGATIVE_ONLY_FOR). Leave-families-out cross-validation (seeds 13 and 14) left cot's recall at a 0.2%
+# (ONLY_FOR). Leave-families-out cross-validation (seeds 13 and 14) left cot's recall at a 0.2%
 # development false-positive rate at 1893 / 1875 of 2100 with 300 a split (without: 1862 / 1890); the sweep
 # family, whose minimal wrappers are harness layouts, lost 34 / 25 when it fitted them too. Held out, cot fell
 # 79.6% -> 75.3%: kept for the researchers the scan no longer reviews or blocks (docs/signals.md, items 15-16).
 HARNESS_SHARE: Final = 0.5
-# Negatives that only some families' fits see: the others give them no weight.
-NEGATIVE_ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {"hard:harness": ("cot_elicitation",)}
+# cot examples composed with cot_asks.ASKS (training split only), in multiples of per_family; in cot's fit alone.
+# Cross-validation, cot at a 0.2% development false-positive rate of 2100: without them 1893 / 1875 (seeds 13 /
+# 14); 1, 2, 3 and 6 times per_family 1989 / 1996 / 1993 / 2003 (seed 13), 1985 with 1 and 3 (seed 14).
+ASKS_SHARE: Final = 3
+# Students asking about their own reasoning (tutoring.REASONING_HELP) a split, in multiples of per_family; in
+# cot's fit alone. With the asks alone cot fired on 14.8% of the simulated students' prompts on the scan's tuning
+# set (10.1% before them) and the scan's review doubled; with these, 0.5% (cross-validation 1991 at 0.2%).
+REASONING_HELP_SHARE: Final = 0.5
+# Examples that only some families' fits see: the others give them no weight, so their fits do not move.
+ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {
+    "hard:harness": ("cot_elicitation",),
+    "asks": ("cot_elicitation",),
+    "hard:reasoning_help": ("cot_elicitation",),
+}
 # Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
 # the false positives that matter are theirs. Weighting real prompts alone made the model fire on
 # hard negatives ("Let's think step by step") and put students under review in the scan. Chosen
@@ -254,6 +267,17 @@ def _worded_negatives(
     return examples
 
 
+def _asked_positives(pools: Pools, count: int, generator: str) -> list[Example]:
+    """``count`` training-split cot examples composed with :data:`cot_asks.ASKS`, from a generator of their own."""
+    rng = random.Random(generator)
+    filler = _Filler(pools, "train", rng)
+    family = "cot_elicitation"
+    return [
+        Example(_fill(composed_wrapper(family, rng, COT_ASKS), filler.slots(family)), family, "train", "asks")
+        for _ in range(count)
+    ]
+
+
 def _user_prompts(pools: Pools) -> list[Example]:
     examples = [
         Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}")
@@ -278,6 +302,10 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
     # students' requests for help, and items in evaluation harnesses' layouts
     examples += _worded_negatives(pools, TUTORING, per_family * TUTORING_SHARE, f"everyday-{seed}", "hard:tutoring")
     examples += _worded_negatives(pools, HARNESS, int(per_family * HARNESS_SHARE), f"harness-{seed}", "hard:harness")
+    examples += _asked_positives(pools, per_family * ASKS_SHARE, f"asks-{seed}")
+    examples += _worded_negatives(
+        pools, REASONING_HELP, int(per_family * REASONING_HELP_SHARE), f"reasoning-help-{seed}", "hard:reasoning_help"
+    )
     return examples + _held_out_positives(pools, per_family, seed) + _user_prompts(pools)
 
 
@@ -318,7 +346,7 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
         settings = FAMILY_FIT.get(family, FitSettings())
         model = LogisticRegression(C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200)
         sample_weight = np.where(weighted, settings.negative_weight, 1.0)
-        unseen = [origin for origin, families in NEGATIVE_ONLY_FOR.items() if family not in families]
+        unseen = [origin for origin, families in ONLY_FOR.items() if family not in families]
         sample_weight[np.isin(origins, unseen)] = 0.0
         model.fit(seen, labels[:, column], sample_weight=sample_weight)
         weights[: seen.shape[1], column] = model.coef_[0]

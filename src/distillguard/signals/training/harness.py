@@ -5,7 +5,7 @@ nothing else. Without these the layout alone, whose words and ends cot's reconst
 wrappers share, fired ``cot_elicitation`` on most MATH items that lm-evaluation-harness's MATH
 task sends (``eval-published``). Training and evaluation draw from disjoint lists; none asks for
 reasoning, and none is few-shot (solved examples first), which cost rubric its recall when tried.
-Only cot's fit sees them (``build.NEGATIVE_ONLY_FOR``): a sweep whose wrapper is a bare layout
+Only cot's fit sees them (``build.ONLY_FOR``): a sweep whose wrapper is a bare layout
 looks just like them, and the account-level stages, not one prompt, tell the two apart.
 """
 

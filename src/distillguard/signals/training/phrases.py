@@ -308,10 +308,13 @@ def literal(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def composed_wrapper(family: str, rng: random.Random) -> str:
-    """One training wrapper for ``family``: optional role, an ask, optional format, in a random layout."""
+def composed_wrapper(family: str, rng: random.Random, asks: tuple[str, ...] = ()) -> str:
+    """One training wrapper for ``family``: optional role, an ask, optional format, in a random layout.
+
+    The ask is one of ``asks`` where given, else one of the bank's.
+    """
     parts = [rng.choice(ROLES[family])] if rng.random() < ROLE_SHARE else []
-    parts.append(rng.choice(ASKS[family]))
+    parts.append(rng.choice(asks or ASKS[family]))
     if rng.random() < FORMAT_SHARE:
         parts.append(rng.choice(FORMATS[family]))
     return rng.choice(LAYOUTS[family]).replace("{ask}", literal(" ".join(parts)))

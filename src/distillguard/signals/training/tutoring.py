@@ -37,3 +37,26 @@ TUTORING: Final[dict[str, tuple[str, ...]]] = {
         "Please grade my homework answer and tell me how to improve it.\n{q}\n{a}",
     ),
 }
+
+# Students asking about their own reasoning, in the words cot's asks use ("reasoning", "explain", "step"):
+# more ways of asking for cot (cot_asks.py) made the simulated student's request fire again on the scan's
+# tuning set (cot on 10.1% -> 14.8% of students' prompts), so cot's fit alone also sees these as negatives.
+# Written for that, not copied from the simulator (distillguard.simulate.text).
+REASONING_HELP: Final[dict[str, tuple[str, ...]]] = {
+    "train": (
+        "Is my reasoning right on this one? {q}\nWhat I did: {a}",
+        "I think my reasoning falls apart somewhere but I can't see where. Can you explain? {q}",
+        "Where does my reasoning go wrong here? {q}",
+        "Could you explain why my reasoning doesn't work for this problem? {q}\nMy attempt: {a}",
+        "Please look at my steps and explain which one is the mistake.\n{q}\n{a}",
+        "My reasoning gives a different answer from the book. Explain what I'm missing? The question: {q}",
+        "Can you explain the reasoning I got wrong in this homework problem? {q}",
+        "I reasoned it out step by step and still got it wrong. Help me see the error: {q}",
+    ),
+    "eval": (
+        "Is there a flaw in my reasoning? Problem: {q}\nMy reasoning: {a}",
+        "Explain to me where my thinking went off track on this one: {q}",
+        "I don't trust my reasoning on this question, can you check it? {q}",
+        "Point out the step where my reasoning breaks, please. {q}\n{a}",
+    ),
+}
