@@ -17,7 +17,7 @@ Indonesian, Arabic, Turkish and Polish wrappers, and new German, Portuguese and 
 for every family) and ``set-6`` (committed after the eleventh version shipped and before any
 change to it: five more cot families, the one family under its target) and ``set-7`` (five
 more cot families, committed before the training change it measures: more ways of asking for
-cot in the phrase banks). The first version's
+cot, :mod:`cot_asks`). The first version's
 held-out families
 (``reasoning_json``, ``teacher_trace``, ...) were tuned against while that version was built,
 so they are training families now. Their examples are drawn by a generator of their own, so
