@@ -299,7 +299,8 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
         examples += _judge_examples(pools, fillers[split], split, per_family if split == "train" else per_family // 2)
         examples += _hard_negatives(fillers[split], split, per_family)
     examples += [Example(i.question, NEGATIVE, "train", "hard:deccp_control") for i in pools.items["deccp_control"]]
-    # students' requests for help, and items in evaluation harnesses' layouts
+    # each from a generator of its own: students' requests for help, items in evaluation harnesses' layouts,
+    # cot's extra asks, students asking about their own reasoning
     examples += _worded_negatives(pools, TUTORING, per_family * TUTORING_SHARE, f"everyday-{seed}", "hard:tutoring")
     examples += _worded_negatives(pools, HARNESS, int(per_family * HARNESS_SHARE), f"harness-{seed}", "hard:harness")
     examples += _asked_positives(pools, per_family * ASKS_SHARE, f"asks-{seed}")

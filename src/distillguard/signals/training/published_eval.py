@@ -35,9 +35,11 @@ def evaluate_published(examples: Sequence[PublishedExample], scorer: Scorer) -> 
     of a legitimate tool (family ``None``) counts only the families that fire on it.
     """
     user = scorer([e.user for e in examples]) >= FIRES_AT
-    system = scorer([e.system for e in examples]) >= FIRES_AT
-    has_system = np.array([bool(e.system) for e in examples])
-    either = user | (system & has_system[:, None])
+    has_system = np.array([bool(e.system) for e in examples], dtype=np.bool_)
+    system = np.zeros_like(user)  # only the templates that have a system message score one
+    if has_system.any():
+        system[has_system] = scorer([e.system for e in examples if e.system]) >= FIRES_AT
+    either = user | system
     column = {name: i for i, name in enumerate(FAMILIES)}
     templates: dict[str, dict[str, Any]] = {}
     for row, example in enumerate(examples):
@@ -45,7 +47,7 @@ def evaluate_published(examples: Sequence[PublishedExample], scorer: Scorer) -> 
             example.key,
             {
                 "family": example.family,
-                "has_system": bool(example.system),
+                "has_system": bool(has_system[row]),
                 "total": 0,
                 "hits_user": 0,
                 "hits_either": 0,
