@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import cache
 from typing import Any
@@ -52,6 +53,12 @@ def test_held_out_families_never_reach_the_training_split() -> None:
     examples = _examples()
     assert all(e.split == "eval" for e in examples if e.origin in HELD_OUT_NAMES)
     assert {e.origin for e in examples if e.split == "eval"} >= HELD_OUT_NAMES
+    wrappers = {t.name: t.wrappers for t in HELD_OUT_FAMILIES}
+    for e in examples:  # each names the wrapper it is in: that wrapper's longest fixed text is in it
+        if e.origin in wrappers:
+            fixed = max(re.split(r"(?<!\{)\{\w+\}", wrappers[e.origin][e.wrapper]), key=len)
+            fixed = fixed.replace("{{", "{").replace("}}", "}")  # literal braces, as the wrappers escape them
+            assert fixed in e.text, (e.origin, e.wrapper)
 
 
 @pytest.mark.corpus
@@ -92,6 +99,13 @@ def test_training_reproduces_and_reports_each_held_out_set() -> None:
     assert set(report["held_out_sets"]) == {f"set-{n}" for n in range(2, 11)} | {"mt-bench"}
     per_template = report["held_out_templates"]
     assert set(per_template) == HELD_OUT_NAMES | {"mt_bench_judge_templates"}
+    wrappers = {t.name: len(t.wrappers) for t in HELD_OUT_FAMILIES}
+    for name, entry in per_template.items():  # each held-out family's counts, wrapper by wrapper, add up
+        if name in wrappers:
+            by_wrapper = entry["by_wrapper"]
+            assert {int(i) for i in by_wrapper} <= set(range(wrappers[name]))
+            assert sum(c["hits"] for c in by_wrapper.values()) == entry["hits"]
+            assert sum(c["total"] for c in by_wrapper.values()) == entry["total"]
     for family, counts in report["families"].items():
         in_sets = sum(s[family]["total"] for s in report["held_out_sets"].values() if family in s)
         assert counts["held_out_total"] == in_sets

@@ -131,6 +131,7 @@ class Example:
     label: str
     split: str  # "train" or "eval"
     origin: str  # template family name, or source of a negative
+    wrapper: int = -1  # which of a held-out family's wrappers it is in (one a language in some families); else -1
 
 
 def _fill(wrapper: str, slots: dict[str, str]) -> str:
@@ -228,11 +229,13 @@ def _held_out_positives(pools: Pools, per_family: int, seed: int) -> list[Exampl
     """
     rng = random.Random(f"held-out-{seed}")
     filler = _Filler(pools, "eval", rng)
-    return [
-        Example(_fill(rng.choice(t.wrappers), filler.slots(t.family)), t.family, "eval", t.name)
-        for t in HELD_OUT_FAMILIES
-        for _ in range(per_family // 2)
-    ]
+    examples = []
+    for t in HELD_OUT_FAMILIES:
+        for _ in range(per_family // 2):
+            wrapper = rng.choice(t.wrappers)
+            text = _fill(wrapper, filler.slots(t.family))
+            examples.append(Example(text, t.family, "eval", t.name, t.wrappers.index(wrapper)))
+    return examples
 
 
 def _hard_negatives(filler: _Filler, split: str, per_family: int) -> list[Example]:
@@ -480,8 +483,17 @@ def _recall_by_template(
         if example.origin in names:
             held_set = HELD_OUT_SET.get(example.origin, "mt-bench")
             entry = counts.setdefault(example.origin, {"family": example.label, "set": held_set, "hits": 0, "total": 0})
-            entry["hits"] += int(row[FAMILIES.index(example.label)])
+            hit = int(row[FAMILIES.index(example.label)])
+            entry["hits"] += hit
             entry["total"] += 1
+            if example.wrapper >= 0:  # hits and totals by wrapper, in the family's order of its wrappers
+                by_wrapper = entry.setdefault("by_wrapper", {})
+                counted = by_wrapper.setdefault(str(example.wrapper), {"hits": 0, "total": 0})
+                counted["hits"] += hit
+                counted["total"] += 1
+    for entry in counts.values():
+        if "by_wrapper" in entry:
+            entry["by_wrapper"] = dict(sorted(entry["by_wrapper"].items(), key=lambda kv: int(kv[0])))
     return dict(sorted(counts.items()))
 
 
