@@ -193,6 +193,30 @@ def test_warm_up_comes_before_the_campaign_and_looks_benign(tiny: tuple[Scenario
     assert accounts["created_at"].max() < early["timestamp"].min()  # type: ignore[operator]
 
 
+REASONING_ONLY = (
+    "schema_version = 1\nname = 'cot'\nstart = '2026-01-01T00:00:00Z'\ndays = 2\nmodels = ['m']\n"
+    "[[personas]]\nkind = 'chat_user'\naccounts = 5\ndaily_exchanges = 2\n"
+    "[[campaigns]]\nid = 'cot'\nkind = 'reasoning'\naccounts = 4\nexchanges = 300\ndays = 2\n"
+)
+
+
+def test_a_reasoning_campaign_sends_the_given_reasoning_wrappers(tmp_path: Path) -> None:
+    (tmp_path / "cot.toml").write_text(REASONING_ONLY)
+    bank = ("MARK-ONE {q}\nGiven: {a}", "{q}\nMARK-TWO with a second answer: {b}")
+    source = TextSource(load_pools(CORPORA), reasoning=bank)
+    simulate(load_scenario(str(tmp_path / "cot.toml")), 3, source, tmp_path / "out")
+    labels = pl.read_parquet(tmp_path / "out" / "labels.parquet").filter(pl.col("campaign_id") == "cot")
+    sent = exchanges(tmp_path / "out").join(labels, on="account_id")
+    prompts = sent["messages"].list.last().struct.field("content")
+    assert sent.height == pytest.approx(300, rel=0.02)
+    one, two = prompts.str.starts_with("MARK-ONE "), prompts.str.contains("\nMARK-TWO with a second answer: ")
+    assert (one | two).all()
+    assert one.sum() > 100
+    assert two.sum() > 100
+    with pytest.raises(ValueError, match="reasoning wrappers are empty"):
+        TextSource(load_pools(CORPORA), reasoning=())
+
+
 def test_paraphrase_is_per_account_and_stable() -> None:
     wrapper = "Please explain the complete reasoning step by step for the following question."
     versions = {paraphrase(wrapper, rewording(f"acct-{i}")) for i in range(40)}

@@ -34,7 +34,6 @@ from distillguard.simulate.text import (
     interleave,
     mix,
 )
-from distillguard.simulate.wrappers import REASONING
 
 CHUNK_ROWS: Final = 200_000
 USER_AGENTS: Final = (
@@ -125,11 +124,13 @@ def _campaign_texts(spec: Campaign, source: TextSource, rng: np.random.Generator
     if spec.kind == "reasoning_rubric":
         share = rng.integers(0, 3, n)
         parts = [
-            source.wrapped_qa(rng, int((share == 0).sum()), REASONING, "reasoning"),
+            source.wrapped_qa(rng, int((share == 0).sum()), source.reasoning, "reasoning"),
             source.rubric(rng, int((share == 1).sum())),
             source.censorship(rng, int((share == 2).sum())),
         ]
         texts = interleave(parts, share)
+    elif spec.kind == "reasoning":
+        texts = source.wrapped_qa(rng, n, source.reasoning, "reasoning")
     elif spec.kind == "coercion":
         texts = source.coercion(rng, n)
     elif spec.kind == "agentic_coding":

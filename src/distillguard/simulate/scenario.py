@@ -22,7 +22,7 @@ from distillguard.schema import TIERS
 PersonaKind = Literal[
     "chat_user", "app", "eval_researcher", "student", "translator", "agent_developer", "batch_pipeline", "aggregator"
 ]
-CampaignKind = Literal["reasoning_rubric", "coercion", "agentic_coding", "hydra", "low_and_slow"]
+CampaignKind = Literal["reasoning_rubric", "reasoning", "coercion", "agentic_coding", "hydra", "low_and_slow"]
 Rhythm = Literal["human", "steady", "lockstep", "burst"]
 Tier = Literal["free", "payg", "education", "research", "startup", "enterprise"]
 assert set(Tier.__args__) == set(TIERS)  # type: ignore[attr-defined]

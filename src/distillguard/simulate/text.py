@@ -69,9 +69,16 @@ class Texts:
 
 
 class TextSource:
-    """Pools of real text, indexed once, drawn from by every generator."""
+    """Pools of real text, indexed once, drawn from by every generator.
 
-    def __init__(self, pools: Pools) -> None:
+    ``reasoning`` is the campaigns' bank of reasoning wrappers (slots ``{q}``, ``{a}``, ``{b}``): the
+    simulator's own by default; a benchmark may hand it others (wrappers the classifier misses).
+    """
+
+    def __init__(self, pools: Pools, *, reasoning: tuple[str, ...] = wrappers.REASONING) -> None:
+        if not reasoning:
+            raise ValueError("the reasoning wrappers are empty")
+        self.reasoning = reasoning
         users = [
             (name, text)
             for name in ("sharegpt", "nq", "hh_rlhf", "arena_hard", "mt_bench")
@@ -248,7 +255,7 @@ class TextSource:
     def every_trick(self, rng: Rng, n: int) -> Texts:
         """A technique sweep: each row a different kind of extraction."""
         makers: tuple[Callable[[Rng, int], Texts], ...] = (
-            lambda r, k: self.wrapped_qa(r, k, wrappers.REASONING, "reasoning"),
+            lambda r, k: self.wrapped_qa(r, k, self.reasoning, "reasoning"),
             self.coercion,
             self.rubric,
             self.censorship,
