@@ -95,7 +95,7 @@ def test_training_reproduces_and_reports_each_held_out_set() -> None:
     np.testing.assert_array_equal(first.weights, second.weights)
     np.testing.assert_array_equal(first.offset, second.offset)
     report = evaluate(examples, first.score)
-    assert set(report["held_out_sets"]) == {f"set-{n}" for n in range(2, 12)} | {"mt-bench"}
+    assert set(report["held_out_sets"]) == {f"set-{n}" for n in range(2, 13)} | {"mt-bench"}
     per_template = report["held_out_templates"]
     assert set(per_template) == HELD_OUT_NAMES | {"mt_bench_judge_templates"}
     wrappers = {t.name: len(t.wrappers) for t in HELD_OUT_FAMILIES}
