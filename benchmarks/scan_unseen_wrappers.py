@@ -18,6 +18,7 @@ evaluated; the campaigns' prompts are also scored, to show how many fire.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import string
 import subprocess
@@ -54,7 +55,7 @@ def missed_wrappers(report: Path) -> tuple[list[str], list[str]]:
     usable: list[str] = []
     left_out: list[str] = []
     for family in HELD_OUT_FAMILIES:
-        if family.family != "cot_elicitation":
+        if family.family != "cot_elicitation" or family.name not in templates:  # not cot, or promoted to training
             continue
         for index, counts in templates[family.name]["by_wrapper"].items():
             if counts["hits"] > MISSED_AT * counts["total"]:
@@ -101,7 +102,8 @@ def main() -> None:
     pools = load_pools(args.corpora)
     results: list[dict[str, Any]] = []
     for name, bank in (("simulator_wrappers", list(REASONING)), ("missed_held_out_wrappers", missed)):
-        folder = args.dir / f"{name}-{SEED}"
+        digest = hashlib.blake2b("\0".join(bank).encode(), digest_size=4).hexdigest()  # another bank, other data
+        folder = args.dir / f"{name}-{SEED}-{digest}"
         if not (folder / "data" / "simulation.json").exists():
             simulate(scenario, SEED, TextSource(pools, reasoning=tuple(bank)), folder / "data")
         command = [sys.executable, "-m", "distillguard", "scan", str(folder / "data"), "--out", str(folder / "scan")]

@@ -95,9 +95,10 @@ def test_training_reproduces_and_reports_each_held_out_set() -> None:
     np.testing.assert_array_equal(first.weights, second.weights)
     np.testing.assert_array_equal(first.offset, second.offset)
     report = evaluate(examples, first.score)
-    assert set(report["held_out_sets"]) == {f"set-{n}" for n in range(2, 13)} | {"mt-bench"}
+    held_sets = {f"set-{n}" for n in range(2, 13)} - set(build.PROMOTED_SETS)
+    assert set(report["held_out_sets"]) == held_sets | {"mt-bench"}
     per_template = report["held_out_templates"]
-    assert set(per_template) == HELD_OUT_NAMES | {"mt_bench_judge_templates"}
+    assert set(per_template) == (HELD_OUT_NAMES - build.PROMOTED) | {"mt_bench_judge_templates"}
     wrappers = {t.name: len(t.wrappers) for t in HELD_OUT_FAMILIES}
     for name, entry in per_template.items():  # each held-out family's counts, wrapper by wrapper, add up
         if name in wrappers:
@@ -256,7 +257,7 @@ def test_cots_own_examples_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(LogisticRegression, "fit", spy)
     examples = _examples()
     build.train(examples)
-    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "hard:reasoning_help"}
+    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help"}
     assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
     own = Counter(e.origin for e in examples if e.origin in build.ONLY_FOR and e.split == "train")
     assert len(own) == len(build.ONLY_FOR)  # every origin has training examples
@@ -276,6 +277,26 @@ def test_more_cot_asks_are_training_positives_of_their_own(monkeypatch: pytest.M
     assert not set(COT_ASKS) & set(ASKS["cot_elicitation"])
     monkeypatch.setattr(build, "ASKS_SHARE", 0)
     assert build_examples(load_pools(CORPORA), per_family=30, seed=3) == [e for e in examples if e.origin != "asks"]
+
+
+def test_promoted_sets_are_cot_training_positives_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each is a promoted set's wrapper around a training item; without them every other example is the same,
+    and the promoted families' evaluation examples are still drawn but reported as seen, not held out."""
+    assert {HELD_OUT_SET[t.name] for t in build.PROMOTED_FAMILIES} == set(build.PROMOTED_SETS)
+    assert {t.family for t in build.PROMOTED_FAMILIES} == {"cot_elicitation"}
+    examples = _examples()
+    promoted = [e for e in examples if e.origin == "promoted"]
+    assert len(promoted) == 30 * build.PROMOTED_SHARE
+    assert {(e.label, e.split) for e in promoted} == {("cot_elicitation", "train")}
+    wrappers = [w for t in build.PROMOTED_FAMILIES for w in t.wrappers]
+    longest = [max((text for text, *_ in Formatter().parse(w)), key=len) for w in wrappers]
+    assert all(any(fixed in e.text for fixed in longest) for e in promoted)
+    assert len({fixed for e in promoted for fixed in longest if fixed in e.text}) > len(wrappers) // 2
+    drawn = {e.origin for e in examples if e.origin in build.PROMOTED}
+    assert drawn == build.PROMOTED
+    assert {e.split for e in examples if e.origin in build.PROMOTED} == {"eval"}
+    monkeypatch.setattr(build, "PROMOTED_SHARE", 0)
+    assert build_examples(load_pools(CORPORA), per_family=30, seed=3) == [e for e in examples if e.origin != "promoted"]
 
 
 def test_no_tutoring_request_is_the_simulators_own() -> None:

@@ -64,8 +64,19 @@ ASKS_SHARE: Final = 3
 # cot's fit alone. With the asks alone cot fired on 14.8% of the simulated students' prompts on the scan's tuning
 # set (10.1% before them) and the scan's review doubled; with these, 0.5% (cross-validation 1991 at 0.2%).
 REASONING_HELP_SHARE: Final = 0.5
+# Held-out sets promoted into cot's training once looked at many times (all three hold cot families only):
+# their wrappers with the training split's items, PROMOTED_SHARE times per_family examples from a generator of
+# their own, in cot's fit alone (ONLY_FOR). Their evaluation examples are still drawn, so that no other
+# held-out example moves, and are reported as seen families on unseen text. Chosen by cross-validation, cot at
+# a 0.2% development false-positive rate of 2100: 1 and 3 times per_family 2022 and 2030 (seed 13; the
+# twelfth version 1991), 3 times 2047 (seed 14; 1981).
+PROMOTED_SETS: Final = ("set-6", "set-7", "set-8")
+PROMOTED_SHARE: Final = 3
+PROMOTED_FAMILIES: Final = tuple(t for t in HELD_OUT_FAMILIES if HELD_OUT_SET[t.name] in PROMOTED_SETS)
+PROMOTED: Final = frozenset(t.name for t in PROMOTED_FAMILIES)
 # Examples that only some families' fits see: the others give them no weight, so their fits do not move.
 ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {
+    "promoted": ("cot_elicitation",),
     "hard:harness": ("cot_elicitation",),
     "asks": ("cot_elicitation",),
     "hard:reasoning_help": ("cot_elicitation",),
@@ -281,6 +292,18 @@ def _asked_positives(pools: Pools, count: int, generator: str) -> list[Example]:
     ]
 
 
+def _promoted_positives(pools: Pools, count: int, generator: str) -> list[Example]:
+    """``count`` training-split examples in the wrappers of :data:`PROMOTED_FAMILIES`, from a generator of their own."""
+    rng = random.Random(generator)
+    filler = _Filler(pools, "train", rng)
+    examples = []
+    for _ in range(count):
+        template = rng.choice(PROMOTED_FAMILIES)
+        text = _fill(rng.choice(template.wrappers), filler.slots(template.family))
+        examples.append(Example(text, template.family, "train", "promoted"))
+    return examples
+
+
 def _user_prompts(pools: Pools) -> list[Example]:
     examples = [
         Example(text, NEGATIVE, "eval" if in_eval_split(text) else "train", f"users:{source}")
@@ -307,6 +330,7 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
     examples += _worded_negatives(pools, TUTORING, per_family * TUTORING_SHARE, f"everyday-{seed}", "hard:tutoring")
     examples += _worded_negatives(pools, HARNESS, int(per_family * HARNESS_SHARE), f"harness-{seed}", "hard:harness")
     examples += _asked_positives(pools, per_family * ASKS_SHARE, f"asks-{seed}")
+    examples += _promoted_positives(pools, per_family * PROMOTED_SHARE, f"promoted-{seed}")
     examples += _worded_negatives(
         pools, REASONING_HELP, int(per_family * REASONING_HELP_SHARE), f"reasoning-help-{seed}", "hard:reasoning_help"
     )
@@ -396,7 +420,7 @@ def _rate(hits: int, total: int) -> float:
 
 def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.NDArray[np.float32]]) -> dict[str, Any]:
     """Per-family precision, recall (held-out and seen template families) and FPRs, with counts."""
-    held_out_names = {t.name for t in HELD_OUT_FAMILIES} | {"mt_bench_judge_templates"}
+    held_out_names = ({t.name for t in HELD_OUT_FAMILIES} - PROMOTED) | {"mt_bench_judge_templates"}
     test = [e for e in examples if e.split == "eval"]
     fires: npt.NDArray[np.bool_] = np.asarray(scorer([e.text for e in test]) >= 0.5)
     report: dict[str, Any] = {"examples": len(test), "families": {}}

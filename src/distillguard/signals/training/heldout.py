@@ -1,8 +1,8 @@
-"""Evaluation-only wrappers: template families the model is never trained on.
+"""Evaluation wrappers: template families the model is not trained on (but for three promoted sets).
 
 Written from the public descriptions of each trick (Anthropic, Feb and Sep 2026; Google,
 Feb 2026) and committed before the training wrappers of this model version were changed,
-so that recall on them measures how the model carries over to tricks it has not seen. Only
+so that recall on them measures how the model carries over to tricks it has not seen.
 :func:`distillguard.signals.training.build.evaluate` reads them; neither the phrase banks
 nor the training families are derived from them. Slots as in :mod:`templates`.
 
@@ -25,8 +25,10 @@ families, committed after three candidates were judged on set-9 and before the n
 before the next change) and ``set-12`` (five more cot families, committed after one candidate was
 judged on set-11 and before the next change).
 The first version's held-out families (``reasoning_json``, ``teacher_trace``, ...) were tuned
-against while that version was built, so they are training families now. Their examples are
-drawn by a generator of their own, so a new set changes no training example.
+against while that version was built, so they are training families now; so are ``set-6``,
+``set-7`` and ``set-8`` since the thirteenth version (``build.PROMOTED_SETS``: cot's fit reads their
+wrappers, the report no longer counts them as held out). Their examples are drawn by a generator
+of their own, so a new set changes no training example.
 """
 
 from __future__ import annotations
