@@ -10,9 +10,11 @@ camouflage and paraphrase, one as thin as scan-adversarial's evasive coercion ca
 same with an address pool so large that hardly two requests share an address, beside
 scan-adversarial's legitimate accounts) twice with the same seed:
 once with the simulator's own reasoning wrappers, once with every held-out cot wrapper on which
-the shipped model fired on 10% or less of its items (read from ``docs/signals-eval.json``; those
-with slots other than ``{q}``, ``{a}`` and ``{b}`` left out). Each is scanned with the defaults and
-evaluated; the campaigns' prompts are also scored, to show how many fire.
+the shipped model fired on 10% or less of its items (read from ``docs/signals-eval.json``, which
+lists the families still held out; those with slots other than ``{q}``, ``{a}`` and ``{b}`` left
+out). Each is scanned with the defaults and evaluated; the campaigns' prompts are also scored, to
+show how many fire. A dataset is simulated once per bank of wrappers (its folder is named by the
+bank's hash) and kept under ``--dir``.
 """
 
 from __future__ import annotations
