@@ -30,6 +30,11 @@ from tests.conftest import CORPORA, corpus_path
 HELD_OUT_NAMES = frozenset(t.name for t in HELD_OUT_FAMILIES)
 
 
+def _longest_fixed_text(wrapper: str) -> str:
+    """A wrapper's longest run of fixed text, parsed as ``format_map`` parses its slots and escaped braces."""
+    return max((literal for literal, *_ in Formatter().parse(wrapper)), key=len)
+
+
 @cache
 def _examples() -> tuple[Example, ...]:
     corpus_path("users_nq_open_dev.jsonl")
@@ -56,8 +61,7 @@ def test_held_out_families_never_reach_the_training_split() -> None:
     wrappers = {t.name: t.wrappers for t in HELD_OUT_FAMILIES}
     for e in examples:  # each names the wrapper it is in: that wrapper's longest fixed text is in it
         if e.origin in wrappers:
-            fixed = max((literal for literal, *_ in Formatter().parse(wrappers[e.origin][e.wrapper])), key=len)
-            assert fixed in e.text, (e.origin, e.wrapper)
+            assert _longest_fixed_text(wrappers[e.origin][e.wrapper]) in e.text, (e.origin, e.wrapper)
 
 
 @pytest.mark.corpus
@@ -289,7 +293,7 @@ def test_promoted_sets_are_cot_training_positives_of_their_own(monkeypatch: pyte
     assert len(promoted) == 30 * build.PROMOTED_SHARE
     assert {(e.label, e.split) for e in promoted} == {("cot_elicitation", "train")}
     wrappers = [w for t in build.PROMOTED_FAMILIES for w in t.wrappers]
-    longest = [max((text for text, *_ in Formatter().parse(w)), key=len) for w in wrappers]
+    longest = [_longest_fixed_text(w) for w in wrappers]
     assert all(any(fixed in e.text for fixed in longest) for e in promoted)
     assert len({fixed for e in promoted for fixed in longest if fixed in e.text}) > len(wrappers) // 2
     drawn = {e.origin for e in examples if e.origin in build.PROMOTED}

@@ -243,9 +243,9 @@ def _held_out_positives(pools: Pools, per_family: int, seed: int) -> list[Exampl
     examples = []
     for t in HELD_OUT_FAMILIES:
         for _ in range(per_family // 2):
-            wrapper = rng.choice(t.wrappers)
-            text = _fill(wrapper, filler.slots(t.family))
-            examples.append(Example(text, t.family, "eval", t.name, t.wrappers.index(wrapper)))
+            index = rng.randrange(len(t.wrappers))  # the draw rng.choice makes, keeping which wrapper it was
+            text = _fill(t.wrappers[index], filler.slots(t.family))
+            examples.append(Example(text, t.family, "eval", t.name, index))
     return examples
 
 
