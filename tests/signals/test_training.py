@@ -270,6 +270,32 @@ def test_cots_own_examples_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatc
     assert all(zeroed[f] == own.total() for f in FAMILIES if f != "cot_elicitation")
 
 
+def test_cots_hard_negatives_weigh_apart_from_its_real_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cot's hard negatives weigh its hard_negative_weight, its real prompts its negative_weight; a family without
+    one weighs both alike."""
+    weights: list[Any] = []
+    real_fit = LogisticRegression.fit
+
+    def spy(self: Any, x: Any, y: Any, sample_weight: Any = None) -> Any:
+        weights.append(np.asarray(sample_weight))
+        return real_fit(self, x, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    examples = _examples()
+    build.train(examples)
+    fitted = dict(zip(FAMILIES, weights, strict=True))
+    hard = sum(e.split == "train" and e.origin.startswith("hard:") for e in examples)
+    cot = build.FAMILY_FIT["cot_elicitation"]
+    assert cot.hard_negative_weight is not None
+    assert cot.hard_negative_weight != cot.negative_weight
+    assert np.count_nonzero(fitted["cot_elicitation"] == cot.hard_negative_weight) == hard
+    users = np.count_nonzero(fitted["cot_elicitation"] == cot.negative_weight)
+    assert users > 0
+    coercion = fitted["reasoning_coercion"]  # default settings; cot's own hard negatives weigh 0 there
+    cot_only = sum(e.split == "train" and e.origin in build.ONLY_FOR and e.origin.startswith("hard:") for e in examples)
+    assert np.count_nonzero(coercion == build.NEGATIVE_WEIGHT) == users + hard - cot_only
+
+
 def test_more_cot_asks_are_training_positives_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each is one of cot_asks.ASKS in one of cot's layouts; without them every other example is the same."""
     examples = _examples()

@@ -1,4 +1,4 @@
-"""Evaluation wrappers: template families the model is not trained on (but for three promoted sets).
+"""Evaluation wrappers: template families the model is not trained on (but for six promoted sets).
 
 Written from the public descriptions of each trick (Anthropic, Feb and Sep 2026; Google,
 Feb 2026) and committed before the training wrappers of this model version were changed,
@@ -28,8 +28,9 @@ after the thirteenth version shipped and before any change to it) and ``set-14``
 committed after one candidate was judged on set-13 and before the next change).
 The first version's held-out families (``reasoning_json``, ``teacher_trace``, ...) were tuned
 against while that version was built, so they are training families now; so are ``set-6``,
-``set-7`` and ``set-8`` since the thirteenth version (``build.PROMOTED_SETS``: cot's fit reads their
-wrappers, the report no longer counts them as held out). Their examples are drawn by a generator
+``set-7`` and ``set-8`` since the thirteenth version and ``set-9``, ``set-10`` and ``set-11`` since the
+fourteenth (``build.PROMOTED_SETS``: cot's fit reads their wrappers, the report no longer counts them as
+held out). Their examples are drawn by a generator
 of their own, so a new set changes no training example.
 """
 
