@@ -119,6 +119,7 @@ class Published:
 _SDK = "synthetic_data_kit/config.yaml"
 _CAMEL_COT = "camel/datagen/self_improving_cot.py"
 _SHEPHERD = "distilabel/steps/tasks/math_shepherd/generator.py"
+_SHEPHERD_COMPLETER = "distilabel/steps/tasks/math_shepherd/completer.py"
 _UF = "distilabel/steps/tasks/templates/ultrafeedback/{}.jinja2"
 _UF_SYSTEM = Part("distilabel/steps/tasks/ultrafeedback.py", "py:_system_prompt", fill={"no_texts": "=2"})
 _PROMETHEUS = "prometheus_eval/prompts.py"
@@ -188,6 +189,18 @@ TEMPLATES: Final[tuple[Published, ...]] = (
         Part(_SHEPHERD, "py:TEMPLATE", "jinja", {"M": "=", "instruction": "q"}),
         Part(
             _SHEPHERD,
+            "py:SYSTEM_PROMPT",
+            "jinja",
+            {"extra_rules": "py:RULES_GSM8K", "few_shots": "py:FEW_SHOTS_GSM8K", "structured_prompt": "="},
+        ),
+    ),
+    Published(
+        "distilabel-math-shepherd-completer",
+        "distilabel",
+        "cot_elicitation",
+        Part(_SHEPHERD_COMPLETER, "py:TEMPLATE", "jinja", {"N": "=3", "instruction": "q"}),
+        Part(
+            _SHEPHERD_COMPLETER,
             "py:SYSTEM_PROMPT",
             "jinja",
             {"extra_rules": "py:RULES_GSM8K", "few_shots": "py:FEW_SHOTS_GSM8K", "structured_prompt": "="},
