@@ -129,6 +129,12 @@ _PAIR = {"instruction": "q", "output_1": "a", "output_2": "b"}
 _FEEDBACK = "=Step 2 does not follow from step 1, and the final check is missing."
 
 
+def _shepherd_system(path: str) -> Part:
+    """The system message of distilabel's Math-Shepherd tasks (generator and completer), with GSM8K's rules."""
+    fill = {"extra_rules": "py:RULES_GSM8K", "few_shots": "py:FEW_SHOTS_GSM8K", "structured_prompt": "="}
+    return Part(path, "py:SYSTEM_PROMPT", "jinja", fill)
+
+
 def _alpaca(key: str, path: str) -> Published:
     chatml = path.endswith(".txt") and key != "alpaca-eval-claude-ranking"
     if not chatml:
@@ -187,24 +193,14 @@ TEMPLATES: Final[tuple[Published, ...]] = (
         "distilabel",
         "cot_elicitation",
         Part(_SHEPHERD, "py:TEMPLATE", "jinja", {"M": "=", "instruction": "q"}),
-        Part(
-            _SHEPHERD,
-            "py:SYSTEM_PROMPT",
-            "jinja",
-            {"extra_rules": "py:RULES_GSM8K", "few_shots": "py:FEW_SHOTS_GSM8K", "structured_prompt": "="},
-        ),
+        _shepherd_system(_SHEPHERD),
     ),
     Published(
         "distilabel-math-shepherd-completer",
         "distilabel",
         "cot_elicitation",
         Part(_SHEPHERD_COMPLETER, "py:TEMPLATE", "jinja", {"N": "=3", "instruction": "q"}),
-        Part(
-            _SHEPHERD_COMPLETER,
-            "py:SYSTEM_PROMPT",
-            "jinja",
-            {"extra_rules": "py:RULES_GSM8K", "few_shots": "py:FEW_SHOTS_GSM8K", "structured_prompt": "="},
-        ),
+        _shepherd_system(_SHEPHERD_COMPLETER),
     ),
     # --- tool-use data generation
     Published(
