@@ -1370,39 +1370,23 @@ SET_17: Final[tuple[TemplateFamily, ...]] = (
     ),
 )
 
-HELD_OUT_FAMILIES: Final[tuple[TemplateFamily, ...]] = (
-    SET_2
-    + SET_3
-    + SET_4
-    + SET_5
-    + SET_6
-    + SET_7
-    + SET_8
-    + SET_9
-    + SET_10
-    + SET_11
-    + SET_12
-    + SET_13
-    + SET_14
-    + SET_15
-    + SET_16
-    + SET_17
-)
-HELD_OUT_SET: Final[dict[str, str]] = (
-    {t.name: "set-2" for t in SET_2}
-    | {t.name: "set-3" for t in SET_3}
-    | {t.name: "set-4" for t in SET_4}
-    | {t.name: "set-5" for t in SET_5}
-    | {t.name: "set-6" for t in SET_6}
-    | {t.name: "set-7" for t in SET_7}
-    | {t.name: "set-8" for t in SET_8}
-    | {t.name: "set-9" for t in SET_9}
-    | {t.name: "set-10" for t in SET_10}
-    | {t.name: "set-11" for t in SET_11}
-    | {t.name: "set-12" for t in SET_12}
-    | {t.name: "set-13" for t in SET_13}
-    | {t.name: "set-14" for t in SET_14}
-    | {t.name: "set-15" for t in SET_15}
-    | {t.name: "set-16" for t in SET_16}
-    | {t.name: "set-17" for t in SET_17}
-)
+HELD_OUT_SETS: Final[dict[str, tuple[TemplateFamily, ...]]] = {
+    "set-2": SET_2,
+    "set-3": SET_3,
+    "set-4": SET_4,
+    "set-5": SET_5,
+    "set-6": SET_6,
+    "set-7": SET_7,
+    "set-8": SET_8,
+    "set-9": SET_9,
+    "set-10": SET_10,
+    "set-11": SET_11,
+    "set-12": SET_12,
+    "set-13": SET_13,
+    "set-14": SET_14,
+    "set-15": SET_15,
+    "set-16": SET_16,
+    "set-17": SET_17,
+}
+HELD_OUT_FAMILIES: Final[tuple[TemplateFamily, ...]] = tuple(t for families in HELD_OUT_SETS.values() for t in families)
+HELD_OUT_SET: Final[dict[str, str]] = {t.name: name for name, families in HELD_OUT_SETS.items() for t in families}
