@@ -8,6 +8,7 @@ from string import Formatter
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -249,41 +250,39 @@ def test_drawn_hard_negatives_keep_apart(
     assert without == [e for e in examples if e.origin != origin]
 
 
-def test_cots_own_examples_weigh_only_in_cots_fit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The other families fit as if harness layouts, the extra asks and the reasoning-help negatives were absent."""
-    zero_weights: list[int] = []
-    real_fit = LogisticRegression.fit
-
-    def spy(self: Any, x: Any, y: Any, sample_weight: Any = None) -> Any:
-        zero_weights.append(int(np.count_nonzero(sample_weight == 0.0)))
-        return real_fit(self, x, y, sample_weight=sample_weight)
-
-    monkeypatch.setattr(LogisticRegression, "fit", spy)
-    examples = _examples()
-    build.train(examples)
-    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help"}
-    assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
-    own = Counter(e.origin for e in examples if e.origin in build.ONLY_FOR and e.split == "train")
-    assert len(own) == len(build.ONLY_FOR)  # every origin has training examples
-    zeroed = dict(zip(FAMILIES, zero_weights, strict=True))
-    assert zeroed["cot_elicitation"] == 0
-    assert all(zeroed[f] == own.total() for f in FAMILIES if f != "cot_elicitation")
-
-
-def test_cots_hard_negatives_weigh_apart_from_its_real_prompts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """cot's hard negatives weigh its hard_negative_weight, its real prompts its negative_weight; a family without
-    one weighs both alike."""
-    weights: list[Any] = []
+@cache
+def _fitted_sample_weights() -> dict[str, npt.NDArray[np.float64]]:
+    """Each family's sample weights in one training run on :func:`_examples`, read off ``LogisticRegression.fit``."""
+    weights: list[npt.NDArray[np.float64]] = []
     real_fit = LogisticRegression.fit
 
     def spy(self: Any, x: Any, y: Any, sample_weight: Any = None) -> Any:
         weights.append(np.asarray(sample_weight))
         return real_fit(self, x, y, sample_weight=sample_weight)
 
-    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LogisticRegression, "fit", spy)
+        build.train(_examples())
+    return dict(zip(FAMILIES, weights, strict=True))
+
+
+def test_cots_own_examples_weigh_only_in_cots_fit() -> None:
+    """The other families fit as if harness layouts, the extra asks and the reasoning-help negatives were absent."""
     examples = _examples()
-    build.train(examples)
-    fitted = dict(zip(FAMILIES, weights, strict=True))
+    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help"}
+    assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
+    own = Counter(e.origin for e in examples if e.origin in build.ONLY_FOR and e.split == "train")
+    assert len(own) == len(build.ONLY_FOR)  # every origin has training examples
+    zeroed = {f: int(np.count_nonzero(w == 0.0)) for f, w in _fitted_sample_weights().items()}
+    assert zeroed["cot_elicitation"] == 0
+    assert all(zeroed[f] == own.total() for f in FAMILIES if f != "cot_elicitation")
+
+
+def test_cots_hard_negatives_weigh_apart_from_its_real_prompts() -> None:
+    """cot's hard negatives weigh its hard_negative_weight, its real prompts its negative_weight; a family without
+    one weighs both alike."""
+    examples = _examples()
+    fitted = _fitted_sample_weights()
     hard = sum(e.split == "train" and e.origin.startswith("hard:") for e in examples)
     cot = build.FAMILY_FIT["cot_elicitation"]
     assert cot.hard_negative_weight is not None
