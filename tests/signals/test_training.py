@@ -14,11 +14,11 @@ from sklearn.linear_model import LogisticRegression
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import featurize
-from distillguard.signals.training import build
+from distillguard.signals.training import build, crossval
 from distillguard.signals.training.build import Example, build_examples, evaluate, train
 from distillguard.signals.training.corpus import in_eval_split, load_pools
 from distillguard.signals.training.cot_asks import ASKS as COT_ASKS
-from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development
+from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development, leave_sets_out
 from distillguard.signals.training.harness import HARNESS
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import LANGUAGES
@@ -271,8 +271,8 @@ def test_cots_own_examples_weigh_only_in_cots_fit() -> None:
     examples = _examples()
     assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help"}
     assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
-    own = Counter(e.origin for e in examples if e.origin in build.ONLY_FOR and e.split == "train")
-    assert len(own) == len(build.ONLY_FOR)  # every origin has training examples
+    own = Counter(build.only_for_key(e.origin) for e in examples if build.only_for_key(e.origin) and e.split == "train")
+    assert set(own) == set(build.ONLY_FOR)  # every origin has training examples
     zeroed = {f: int(np.count_nonzero(w == 0.0)) for f, w in _fitted_sample_weights().items()}
     assert zeroed["cot_elicitation"] == 0
     assert all(zeroed[f] == own.total() for f in FAMILIES if f != "cot_elicitation")
@@ -314,18 +314,73 @@ def test_promoted_sets_are_cot_training_positives_of_their_own(monkeypatch: pyte
     assert {HELD_OUT_SET[t.name] for t in build.PROMOTED_FAMILIES} == set(build.PROMOTED_SETS)
     assert {t.family for t in build.PROMOTED_FAMILIES} == {"cot_elicitation"}
     examples = _examples()
-    promoted = [e for e in examples if e.origin == "promoted"]
+    promoted = [e for e in examples if e.origin.startswith("promoted:")]
     assert len(promoted) == 30 * build.PROMOTED_SHARE
     assert {(e.label, e.split) for e in promoted} == {("cot_elicitation", "train")}
+    by_name = {t.name: t for t in build.PROMOTED_FAMILIES}
+    # each example is in a wrapper of the family its origin names
+    for example in promoted:
+        family = by_name[example.origin.removeprefix("promoted:")]
+        assert any(_longest_fixed_text(w) in example.text for w in family.wrappers), example.origin
     wrappers = [w for t in build.PROMOTED_FAMILIES for w in t.wrappers]
     longest = [_longest_fixed_text(w) for w in wrappers]
-    assert all(any(fixed in e.text for fixed in longest) for e in promoted)
     assert len({fixed for e in promoted for fixed in longest if fixed in e.text}) > len(wrappers) // 2
     drawn = {e.origin for e in examples if e.origin in build.PROMOTED}
     assert drawn == build.PROMOTED
     assert {e.split for e in examples if e.origin in build.PROMOTED} == {"eval"}
     monkeypatch.setattr(build, "PROMOTED_SHARE", 0)
-    assert build_examples(load_pools(CORPORA), per_family=30, seed=3) == [e for e in examples if e.origin != "promoted"]
+    assert build_examples(load_pools(CORPORA), per_family=30, seed=3) == [e for e in examples if e not in promoted]
+
+
+def test_a_family_left_unfitted_never_fires_and_the_others_fit_as_in_a_full_run() -> None:
+    """``train(families=...)`` fits those families exactly as a full run does; the rest score near 0 everywhere."""
+    examples = _examples()
+    cot = FAMILIES.index("cot_elicitation")
+    alone = train(examples, families=("cot_elicitation",))
+    shipped = _trained()
+    assert np.array_equal(alone.weights[:, cot], shipped.weights[:, cot])
+    assert alone.bias[cot] == shipped.bias[cot]
+    assert alone.offset[cot] == shipped.offset[cot]
+    texts = [e.text for e in examples if e.split == "eval"]
+    scores = alone.score(texts)
+    assert np.array_equal(scores[:, cot], shipped.score(texts)[:, cot])
+    others = np.delete(scores, cot, axis=1)
+    assert float(others.max()) < 1e-6
+    assert not np.any(alone.weights[:, np.arange(len(FAMILIES)) != cot])
+    with pytest.raises(ValueError, match="no such families"):
+        train(examples, families=("chain_of_thought",))
+
+
+@pytest.mark.corpus
+def test_leaving_a_promoted_set_out_refits_cot_without_its_examples_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each promoted set is scored once, on its evaluation examples, by a cot-only fit that never saw the set."""
+    examples = _examples()
+    fits: list[tuple[list[Example], tuple[str, ...]]] = []
+    real_train = build.train
+
+    def spy(fit: list[Example], *, families: tuple[str, ...]) -> ExtractionModel:
+        fits.append((fit, families))
+        return real_train(fit, families=families)
+
+    monkeypatch.setattr(crossval, "train", spy)
+    sets = build.PROMOTED_SETS[:2]
+    report = leave_sets_out(examples, sets=sets)
+    assert list(report["sets"]) == list(sets)
+    assert len(fits) == len(sets)
+    for held_set, (fit, families) in zip(sets, fits, strict=True):
+        assert families == ("cot_elicitation",)
+        names = {t.name for t in build.PROMOTED_FAMILIES if HELD_OUT_SET[t.name] == held_set}
+        assert not [e for e in fit if e.origin.removeprefix("promoted:") in names]
+        assert [e for e in fit if e.origin.startswith("promoted:")]  # the other sets stay in
+        assert not [e for e in fit if is_development(e) or e.split != "train"]
+        counts = report["sets"][held_set]
+        assert counts["total"] == sum(1 for e in examples if e.split == "eval" and e.origin in names) > 0
+        at = counts["hits_at_equal_dev_fpr"]
+        assert at["0.1%"] <= at["0.2%"] <= at["0.3%"] <= counts["total"]
+        assert counts["real_users"] == sum(1 for e in examples if is_development(e) and e.origin.startswith("users:"))
+    assert report["total"] == sum(c["total"] for c in report["sets"].values())
+    with pytest.raises(ValueError, match="not among the promoted sets"):
+        leave_sets_out(examples, sets=("set-2",))
 
 
 def test_no_tutoring_request_is_the_simulators_own() -> None:

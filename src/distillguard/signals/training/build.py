@@ -75,13 +75,23 @@ PROMOTED_SETS: Final = ("set-6", "set-7", "set-8", "set-9", "set-10", "set-11")
 PROMOTED_SHARE: Final = 3
 PROMOTED_FAMILIES: Final = tuple(t for t in HELD_OUT_FAMILIES if HELD_OUT_SET[t.name] in PROMOTED_SETS)
 PROMOTED: Final = frozenset(t.name for t in PROMOTED_FAMILIES)
-# Examples that only some families' fits see: the others give them no weight, so their fits do not move.
+# Examples that only some families' fits see: the others give them no weight, so their fits do not move. Keyed by
+# origin, or by the origin's kind before its last colon ("promoted:<family>" is a "promoted" example).
 ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {
     "promoted": ("cot_elicitation",),
     "hard:harness": ("cot_elicitation",),
     "asks": ("cot_elicitation",),
     "hard:reasoning_help": ("cot_elicitation",),
 }
+# The bias of a family that a training run was asked not to fit (``train(families=...)``): it never fires.
+UNFITTED_BIAS: Final = -30.0
+
+
+def only_for_key(origin: str) -> str | None:
+    """The key of :data:`ONLY_FOR` that covers ``origin`` (itself, or its kind before its last colon), or None."""
+    return next((key for key in (origin, origin.rpartition(":")[0]) if key in ONLY_FOR), None)
+
+
 # Negatives (real user prompts and hard negatives) weigh this many wrapped positives in the fit:
 # the false positives that matter are theirs. Weighting real prompts alone made the model fire on
 # hard negatives ("Let's think step by step") and put students under review in the scan. Chosen
@@ -303,14 +313,18 @@ def _asked_positives(pools: Pools, count: int, generator: str) -> list[Example]:
 
 
 def _promoted_positives(pools: Pools, count: int, generator: str) -> list[Example]:
-    """``count`` training-split examples in the wrappers of :data:`PROMOTED_FAMILIES`, from a generator of their own."""
+    """``count`` training-split examples in the wrappers of :data:`PROMOTED_FAMILIES`, from a generator of their own.
+
+    Each example's origin is ``promoted:`` and its family's name, so that one set can be left out of a fit
+    (:func:`crossval.leave_sets_out`).
+    """
     rng = random.Random(generator)
     filler = _Filler(pools, "train", rng)
     examples = []
     for _ in range(count):
         template = rng.choice(PROMOTED_FAMILIES)
         text = _fill(rng.choice(template.wrappers), filler.slots(template.family))
-        examples.append(Example(text, template.family, "train", "promoted"))
+        examples.append(Example(text, template.family, "train", f"promoted:{template.name}"))
     return examples
 
 
@@ -355,7 +369,9 @@ def _labels(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
     return np.array([[e.label == f for f in FAMILIES] for e in examples], dtype=np.bool_)
 
 
-def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> ExtractionModel:
+def train(
+    examples: Sequence[Example], *, validation_share: float = 0.2, families: Sequence[str] = FAMILIES
+) -> ExtractionModel:
     """Fit one logistic regression per family; calibrate each on held-back real user prompts.
 
     Real user prompts and hard negatives weigh ``NEGATIVE_WEIGHT`` wrapped positives each, with ``C`` of
@@ -365,8 +381,13 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     their logits, so about that share of real prompts would fire. The median of what their
     opening and closing words add to each logit is kept as the model's ``window_baseline``.
     Families outside ``EMBEDDING_FAMILIES`` are fitted without the embedding columns, and families outside
-    ``ENDS_FAMILIES`` without the ends n-grams.
+    ``ENDS_FAMILIES`` without the ends n-grams. Only ``families`` are fitted (each fit is the same whichever
+    others are): the rest get weights 0, ``UNFITTED_BIAS`` and no offset, so they never fire (estimates that refit
+    one family many times, :mod:`crossval`).
     """
+    unknown = set(families) - set(FAMILIES)
+    if unknown:
+        raise ValueError(f"no such families: {sorted(unknown)}")
     train_set = [e for e in examples if e.split == "train"]
     is_validation = [
         e.origin.startswith("users:") and in_eval_split(e.text + "#v", validation_share) for e in train_set
@@ -379,16 +400,18 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
     hard = np.array([e.origin.startswith("hard:") for e in fit], dtype=np.bool_)
     weights = np.zeros((N_COLUMNS, len(FAMILIES)), dtype=np.float32)  # other families' embedding weights stay 0
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
-    origins = np.array([e.origin for e in fit])
+    only = [ONLY_FOR.get(only_for_key(e.origin) or "") for e in fit]  # None: every family's fit sees it
     for column, family in enumerate(FAMILIES):
+        if family not in families:
+            bias[column] = UNFITTED_BIAS
+            continue
         seen = features.matrix(ends=family in ENDS_FAMILIES, embedded=family in EMBEDDING_FAMILIES)
         settings = FAMILY_FIT.get(family, FitSettings())
         model = LogisticRegression(C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200)
         sample_weight = np.where(weighted, settings.negative_weight, 1.0)
         if settings.hard_negative_weight is not None:
             sample_weight[hard] = settings.hard_negative_weight
-        unseen = [origin for origin, families in ONLY_FOR.items() if family not in families]
-        sample_weight[np.isin(origins, unseen)] = 0.0
+        sample_weight[np.array([o is not None and family not in o for o in only], dtype=np.bool_)] = 0.0
         model.fit(seen, labels[:, column], sample_weight=sample_weight)
         weights[: seen.shape[1], column] = model.coef_[0]
         bias[column] = model.intercept_[0]
@@ -413,6 +436,7 @@ def train(examples: Sequence[Example], *, validation_share: float = 0.2) -> Extr
         sentence_candidate=cut,
     ).sentence_tier(texts, raw, below=np.inf)  # no bound: a prompt fires with it exactly when it fires without
     offset = np.quantile(tiered, 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
+    offset[np.array([family not in families for family in FAMILIES], dtype=np.bool_)] = 0.0
     windows = uncalibrated.window_logits(held_back.embedded)
     baseline = np.median(windows, axis=0).astype(np.float32)
     return ExtractionModel(

@@ -13,6 +13,13 @@ so that choices made with this estimate never touch the evaluation split's promp
 false-positive rates the report gives for the shipped model. Hits are also counted with each
 fold's threshold set at ``EQUAL_DEV_FPRS`` of the development prompts, so that versions whose
 calibrated points land differently compare at equal false-positive rates.
+
+The training families share the phrase banks' words, so once the model found nearly all of them
+(cot 97% at a 0.2% development rate) this estimate stopped telling changes apart that moved the
+held-out sets. :func:`leave_sets_out` is the estimate nearer to a fresh held-out set: the held-out
+sets promoted into cot's training (``build.PROMOTED_SETS``, written as the held-out sets are, in
+wordings and languages of their own) are each left out of cot's fit in turn and scored, the same
+way, on their evaluation-split examples.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ import numpy as np
 
 from distillguard.signals.extraction import FAMILIES
 from distillguard.signals.featurize import featurize
-from distillguard.signals.training.build import Example, train
+from distillguard.signals.training.build import PROMOTED_FAMILIES, PROMOTED_SETS, Example, train
 from distillguard.signals.training.corpus import in_eval_split
+from distillguard.signals.training.heldout import HELD_OUT_SET
 from distillguard.signals.training.templates import TEMPLATE_FAMILIES
 
 DEV_SHARE: Final = 0.25
@@ -108,4 +116,52 @@ def cross_validate(examples: Sequence[Example], *, folds: int = 3) -> dict[str, 
             for family in FAMILIES
         },
         "templates": dict(sorted(by_template.items())),
+    }
+
+
+def leave_sets_out(examples: Sequence[Example], *, sets: Sequence[str] = PROMOTED_SETS) -> dict[str, Any]:
+    """The recall of cot on each promoted held-out set, its model fitted without that set's examples.
+
+    Each set in turn: its families' training examples (origin ``promoted:<family>``) are left out,
+    cot alone is fitted on the rest of the training split less the development negatives (as in
+    :func:`cross_validate`), and it scores the set's evaluation-split examples (sources never trained
+    on) with the sentence tier, against its calibrated point (where the development real prompts it
+    fires on are counted too) and against thresholds at ``EQUAL_DEV_FPRS`` of those prompts.
+    """
+    family = "cot_elicitation"
+    column = FAMILIES.index(family)
+    users = [e.text for e in examples if is_development(e) and e.origin.startswith("users:")]
+    user_features = featurize(users)
+    report: dict[str, dict[str, Any]] = {}
+    for held_set in sets:
+        names = {t.name for t in PROMOTED_FAMILIES if HELD_OUT_SET[t.name] == held_set}
+        if not names:
+            raise ValueError(f"{held_set} is not among the promoted sets {list(PROMOTED_SETS)}")
+        left_out = {f"promoted:{name}" for name in names}
+        fit = [e for e in examples if e.split == "train" and e.origin not in left_out and not is_development(e)]
+        model = train(fit, families=(family,))
+        test = [e.text for e in examples if e.split == "eval" and e.origin in names]
+        logits = model.logits(test)[:, column]
+        user_logits = model.sentence_tier(users, model.logits_of(user_features))[:, column]
+        report[held_set] = {
+            "hits": int(np.sum(logits >= 0.0)),  # a score of 0.5 or more
+            "total": len(test),
+            "fp_real_users": int(np.sum(user_logits >= 0.0)),
+            "real_users": len(users),
+            "hits_at_equal_dev_fpr": {
+                f"{rate:.1%}": int(np.sum(logits > np.quantile(user_logits, 1.0 - rate))) for rate in EQUAL_DEV_FPRS
+            },
+        }
+    at_rate = {
+        f"{rate:.1%}": sum(r["hits_at_equal_dev_fpr"][f"{rate:.1%}"] for r in report.values())
+        for rate in EQUAL_DEV_FPRS
+    }
+    return {
+        "family": family,
+        "hits": sum(r["hits"] for r in report.values()),
+        "total": sum(r["total"] for r in report.values()),
+        "fp_real_users": sum(r["fp_real_users"] for r in report.values()),
+        "real_user_scores": sum(r["real_users"] for r in report.values()),
+        "hits_at_equal_dev_fpr": at_rate,
+        "sets": report,
     }
