@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
@@ -25,6 +26,8 @@ from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.static_embedding import WINDOWS
 from distillguard.signals.training.corpus import Item, Pools, in_eval_split
 from distillguard.signals.training.cot_asks import ASKS as COT_ASKS
+from distillguard.signals.training.cot_asks import LANGUAGE_ASKS as COT_LANGUAGE_ASKS
+from distillguard.signals.training.extension import fit_with_offset, new_columns
 from distillguard.signals.training.harness import HARNESS
 from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from distillguard.signals.training.languages import benign_request, language_wrapper
@@ -73,6 +76,11 @@ REASONING_HELP_SHARE: Final = 0.5
 # 3 times 2056 (seed 14) (docs/signals.md, items 24-26).
 PROMOTED_SETS: Final = ("set-6", "set-7", "set-8", "set-9", "set-10", "set-11")
 PROMOTED_SHARE: Final = 3
+# cot examples composed with cot_asks.LANGUAGE_ASKS in the twelve languages' cot layouts (items cut as the other
+# languages' are), in multiples of per_family, fitted by cot's extension alone (EXTENSION). Fitted among cot's
+# examples they found 1,087 rather than 524 of 2,010 left-out asks of the twelve languages but cost 200 of 9,000
+# promoted held-out examples; as the extension 725, with the promoted sets as before (docs/signals.md, item 31).
+LANGUAGE_ASKS_SHARE: Final = 1
 PROMOTED_FAMILIES: Final = tuple(t for t in HELD_OUT_FAMILIES if HELD_OUT_SET[t.name] in PROMOTED_SETS)
 PROMOTED: Final = frozenset(t.name for t in PROMOTED_FAMILIES)
 # Examples that only some families' fits see: the others give them no weight, so their fits do not move. Keyed by
@@ -82,7 +90,11 @@ ONLY_FOR: Final[dict[str, tuple[str, ...]]] = {
     "hard:harness": ("cot_elicitation",),
     "asks": ("cot_elicitation",),
     "hard:reasoning_help": ("cot_elicitation",),
+    "language_asks": ("cot_elicitation",),
 }
+# Examples fitted only as a family's extension (extension.py): the family's own fit gives them no weight; then the
+# columns only they use are fitted over its logit, so that no prompt without one of those columns scores otherwise.
+EXTENSION: Final[dict[str, tuple[str, ...]]] = {"cot_elicitation": ("language_asks",)}
 # The bias of a family that a training run was asked not to fit (``train(families=...)``): it never fires.
 UNFITTED_BIAS: Final = -30.0
 
@@ -312,6 +324,20 @@ def _asked_positives(pools: Pools, count: int, generator: str) -> list[Example]:
     ]
 
 
+def _language_asked_positives(pools: Pools, count: int, generator: str) -> list[Example]:
+    """``count`` training-split cot examples with :data:`cot_asks.LANGUAGE_ASKS`, from a generator of their own."""
+    rng = random.Random(generator)
+    filler = _Filler(pools, "train", rng)
+    family = "cot_elicitation"
+    examples = []
+    for _ in range(count):
+        wrapper = language_wrapper(family, rng, COT_LANGUAGE_ASKS)
+        slots = filler.slots(family)
+        slots |= {k: slots[k][:LANGUAGE_ITEM_CHARS] for k in ("q", "a", "b")}
+        examples.append(Example(_fill(wrapper, slots), family, "train", "language_asks"))
+    return examples
+
+
 def _promoted_positives(pools: Pools, count: int, generator: str) -> list[Example]:
     """``count`` training-split examples in the wrappers of :data:`PROMOTED_FAMILIES`, from a generator of their own.
 
@@ -355,6 +381,7 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
     examples += _worded_negatives(pools, HARNESS, int(per_family * HARNESS_SHARE), f"harness-{seed}", "hard:harness")
     examples += _asked_positives(pools, per_family * ASKS_SHARE, f"asks-{seed}")
     examples += _promoted_positives(pools, per_family * PROMOTED_SHARE, f"promoted-{seed}")
+    examples += _language_asked_positives(pools, per_family * LANGUAGE_ASKS_SHARE, f"language-asks-{seed}")
     examples += _worded_negatives(
         pools, REASONING_HELP, int(per_family * REASONING_HELP_SHARE), f"reasoning-help-{seed}", "hard:reasoning_help"
     )
@@ -401,6 +428,8 @@ def train(
     weights = np.zeros((N_COLUMNS, len(FAMILIES)), dtype=np.float32)  # other families' embedding weights stay 0
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     only = [ONLY_FOR.get(only_for_key(e.origin) or "") for e in fit]  # None: every family's fit sees it
+    origins = np.array([e.origin for e in fit])
+    extended = np.isin(origins, [origin for own in EXTENSION.values() for origin in own])
     for column, family in enumerate(FAMILIES):
         if family not in families:
             bias[column] = UNFITTED_BIAS
@@ -412,9 +441,15 @@ def train(
         if settings.hard_negative_weight is not None:
             sample_weight[hard] = settings.hard_negative_weight
         sample_weight[np.array([o is not None and family not in o for o in only], dtype=np.bool_)] = 0.0
+        sample_weight[extended] = 0.0
         model.fit(seen, labels[:, column], sample_weight=sample_weight)
         weights[: seen.shape[1], column] = model.coef_[0]
         bias[column] = model.intercept_[0]
+        extension = np.isin(origins, EXTENSION.get(family, ()))
+        if extension.any():
+            weights[: seen.shape[1], column] += _extension_weights(
+                seen, labels[:, column], extension, model.decision_function(seen[extension]), settings.c
+            )
     # Weights ship as float16, the smallest as 0: calibrate on the weights the scorer will use.
     weights[np.abs(weights) < WEIGHT_FLOOR] = 0.0
     weights = weights.astype(np.float16).astype(np.float32)
@@ -449,6 +484,29 @@ def train(
         sentence_penalty=SENTENCE_PENALTY,
         sentence_candidate=cut - offset,
     )
+
+
+def _extension_weights(
+    seen: sparse.csr_matrix,
+    labels: npt.NDArray[np.bool_],
+    extension: npt.NDArray[np.bool_],
+    offset: npt.NDArray[np.float64],
+    c: float,
+) -> npt.NDArray[np.float32]:
+    """Weights of the columns only ``extension``'s rows use, fitted on those rows over the family's logit.
+
+    Each row weighs what the family's balanced fit gives its class (the fit's rows of that class, all of them).
+    """
+    out = np.zeros(seen.shape[1], dtype=np.float32)
+    columns = new_columns(seen, extension)
+    if not len(columns):
+        return out
+    positive = labels[extension]
+    counts = np.array([np.count_nonzero(~labels), np.count_nonzero(labels)])
+    balanced = len(labels) / (2.0 * np.maximum(counts, 1))
+    sample_weight = balanced[positive.astype(np.int64)]
+    out[columns] = fit_with_offset(seen[extension][:, columns], positive, offset.astype(np.float64), sample_weight, c)
+    return out
 
 
 def _rate(hits: int, total: int) -> float:

@@ -18,6 +18,7 @@ separately, before it.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -688,14 +689,22 @@ LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def language_wrapper(family: str, rng: random.Random) -> str:
-    """A training wrapper for ``family`` in one of the languages that has asks for it."""
-    language = rng.choice([lang for lang in LANGUAGES if family in lang.asks])
+def language_wrapper(family: str, rng: random.Random, asks: Mapping[str, tuple[str, ...]] | None = None) -> str:
+    """A training wrapper for ``family`` in one of the languages that has asks for it.
+
+    With ``asks`` (language code to asks), the ask is one of those, in one of their languages.
+    """
+    if asks is None:
+        language = rng.choice([lang for lang in LANGUAGES if family in lang.asks])
+        chosen = language.asks[family]
+    else:
+        language = rng.choice([lang for lang in LANGUAGES if lang.code in asks])
+        chosen = asks[language.code]
     labels = {"{Q}": language.question, "{A}": language.answer, "{P}": language.problem, "{I}": language.item}
     layout = rng.choice(LAYOUTS[family])
     for placeholder, label in labels.items():
         layout = layout.replace(placeholder, literal(label))
-    return layout.replace("{ask}", literal(rng.choice(language.asks[family])))
+    return layout.replace("{ask}", literal(rng.choice(chosen)))
 
 
 def benign_request(rng: random.Random) -> str:
