@@ -51,13 +51,13 @@ def test_evidence_hash_matches_the_featurizer(gram: str) -> None:
     ("gram", "column"), [("reasoning", 718369), ("step by", 637878), ("思 考", 1003058), ("000 000", 89701)]
 )
 def test_the_hashing_is_the_shipped_models(gram: str, column: int) -> None:
-    assert MODEL_VERSION == "extraction-v15"
+    assert MODEL_VERSION == "extraction-v16"
     assert column_of(gram) == column
 
 
 @pytest.mark.parametrize(("gram", "column"), [("reasoning", 505986), ("step by", 33691)])
 def test_the_ends_hashing_is_the_shipped_models(gram: str, column: int) -> None:
-    assert MODEL_VERSION == "extraction-v15"
+    assert MODEL_VERSION == "extraction-v16"
     assert ends_columns(np.array([column_of(gram)])).tolist() == [column]
 
 

@@ -267,14 +267,15 @@ def _fitted_sample_weights() -> dict[str, npt.NDArray[np.float64]]:
 
 
 def test_cots_own_examples_weigh_only_in_cots_fit() -> None:
-    """The other families fit as if harness layouts, the extra asks and the reasoning-help negatives were absent."""
+    """The other families fit as if harness layouts, the extra asks and the reasoning-help negatives were absent;
+    cot's own fit gives its extension's examples no weight."""
     examples = _examples()
-    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help"}
+    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help", "language_asks"}
     assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
     own = Counter(build.only_for_key(e.origin) for e in examples if build.only_for_key(e.origin) and e.split == "train")
     assert set(own) == set(build.ONLY_FOR)  # every origin has training examples
     zeroed = {f: int(np.count_nonzero(w == 0.0)) for f, w in _fitted_sample_weights().items()}
-    assert zeroed["cot_elicitation"] == 0
+    assert zeroed["cot_elicitation"] == sum(own[o] for o in build.EXTENSION["cot_elicitation"]) > 0
     assert all(zeroed[f] == own.total() for f in FAMILIES if f != "cot_elicitation")
 
 
