@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.class_weight import compute_class_weight
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import N_COLUMNS, featurize
@@ -495,15 +496,15 @@ def _extension_weights(
 ) -> npt.NDArray[np.float32]:
     """Weights of the columns only ``extension``'s rows use, fitted on those rows over the family's logit.
 
-    Each row weighs what the family's balanced fit gives its class (the fit's rows of that class, all of them).
+    Each row weighs what the family's balanced fit gives its class (``class_weight="balanced"``, over all the
+    fit's rows).
     """
     out = np.zeros(seen.shape[1], dtype=np.float32)
     columns = new_columns(seen, extension)
     if not len(columns):
         return out
     positive = labels[extension]
-    counts = np.array([np.count_nonzero(~labels), np.count_nonzero(labels)])
-    balanced = len(labels) / (2.0 * np.maximum(counts, 1))
+    balanced = compute_class_weight("balanced", classes=np.array([False, True]), y=labels)
     sample_weight = balanced[positive.astype(np.int64)]
     out[columns] = fit_with_offset(seen[extension][:, columns], positive, offset.astype(np.float64), sample_weight, c)
     return out
