@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--litellm", type=Path, default=None, help="The `litellm` command of a litellm[proxy] install")
     parser.add_argument("--litellm-rates", default="20,50,200")
     parser.add_argument("--guardrail", action="store_true", help="Also a LiteLLM proxy running the guardrail")
-    parser.add_argument("--out", type=Path, default=HERE.parent / "docs" / "gateway-bench.json")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "gateway-bench.json")
     args = parser.parse_args()
     rates = {"direct": [float(r) for r in args.rates.split(",")], "litellm": []}
     rates["distillguard"] = rates["direct"]

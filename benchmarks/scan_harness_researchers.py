@@ -1,6 +1,6 @@
 """The scan-quality sets again, every evaluation researcher sending lm-evaluation-harness's MATH layout.
 
-    python -m benchmarks.scan_harness_researchers    # after benchmarks.scan_quality; writes docs/scan-harness-eval.json
+    python -m benchmarks.scan_harness_researchers  # after scan_quality; -> benchmarks/results/scan-harness-eval.json
 
 The simulated researchers send benchmark items bare or with "Let's think step by step." or a
 '####' answer line. lm-evaluation-harness's MATH task sends each item as "Problem: ...\\nAnswer:",
@@ -88,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, default=Path("bench-data/scan-quality"))
     parser.add_argument("--out", type=Path, default=Path("bench-data/scan-harness"))
-    parser.add_argument("--report", type=Path, default=Path("docs/scan-harness-eval.json"))
+    parser.add_argument("--report", type=Path, default=Path("benchmarks/results/scan-harness-eval.json"))
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for purpose, _scenario, seed, name in SETS:

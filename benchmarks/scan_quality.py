@@ -1,6 +1,6 @@
 """Detection quality of the scan on simulated data: the tuning sets, then the held-out ones.
 
-    python -m benchmarks.scan_quality            # all sets, writes docs/scan-eval.json
+    python -m benchmarks.scan_quality            # all sets, writes benchmarks/results/scan-eval.json
 
 Tuning used only ``benchmarks/scenarios/scan-tune.toml`` (seed 11) and
 ``scan-tune-evasive.toml`` (seed 12): two strategies (lockstep reasoning/rubric harvesting, a
@@ -37,7 +37,7 @@ def _run(*args: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, default=Path("bench-data/scan-quality"))
-    parser.add_argument("--report", type=Path, default=Path("docs/scan-eval.json"))
+    parser.add_argument("--report", type=Path, default=Path("benchmarks/results/scan-eval.json"))
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for purpose, scenario, seed, name in SETS:

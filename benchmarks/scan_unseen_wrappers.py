@@ -1,6 +1,6 @@
 """What the classifier's misses cost the scan: reasoning campaigns in wrappers it does not fire on.
 
-    python -m benchmarks.scan_unseen_wrappers    # writes docs/scan-unseen-eval.json
+    python -m benchmarks.scan_unseen_wrappers    # writes benchmarks/results/scan-unseen-eval.json
 
 cot's recall on held-out template families is mostly all or nothing by wrapper
 (``docs/signals.md``, "By wrapper"): a campaign whose wrapper the classifier misses sends prompts
@@ -10,7 +10,7 @@ camouflage and paraphrase, one as thin as scan-adversarial's evasive coercion ca
 same with an address pool so large that hardly two requests share an address, beside
 scan-adversarial's legitimate accounts) twice with the same seed:
 once with the simulator's own reasoning wrappers, once with every held-out cot wrapper on which
-the shipped model fired on 10% or less of its items (read from ``docs/signals-eval.json``, which
+the shipped model fired on 10% or less of its items (read from ``benchmarks/results/signals-eval.json``, which
 lists the families still held out; those with slots other than ``{q}``, ``{a}`` and ``{b}`` left
 out). Each is scanned with the defaults and evaluated; the campaigns' prompts are also scored, to
 show how many fire. A dataset is simulated once per bank of wrappers (its folder is named by the
@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
+from training.heldout import HELD_OUT_FAMILIES
 
 from distillguard.scan.evaluate import evaluate, format_evaluation
 from distillguard.scan.rows import last_user_prompts
 from distillguard.signals.detectors import FIRES_AT
 from distillguard.signals.extraction import builtin_model
-from distillguard.signals.training.corpus import load_pools
-from distillguard.signals.training.heldout import HELD_OUT_FAMILIES
+from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.generator import simulate
 from distillguard.simulate.scenario import load_scenario
 from distillguard.simulate.text import TextSource
@@ -96,8 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, default=Path("bench-data/scan-unseen"))
     parser.add_argument("--corpora", type=Path, default=Path("../shared/data/corpora"))
-    parser.add_argument("--signals-report", type=Path, default=Path("docs/signals-eval.json"))
-    parser.add_argument("--report", type=Path, default=Path("docs/scan-unseen-eval.json"))
+    parser.add_argument("--signals-report", type=Path, default=Path("benchmarks/results/signals-eval.json"))
+    parser.add_argument("--report", type=Path, default=Path("benchmarks/results/scan-unseen-eval.json"))
     args = parser.parse_args()
     missed, left_out = missed_wrappers(args.signals_report)
     scenario = load_scenario(SCENARIO)

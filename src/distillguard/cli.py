@@ -27,8 +27,6 @@ from distillguard.scan.run import ScanOptions
 from distillguard.scan.run import scan as run_scan
 from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
-from distillguard.signals.extraction import MODEL_VERSION
-from distillguard.signals.static_embedding import TABLE_NAME
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -51,9 +49,9 @@ def _corpora_option(function: F) -> F:
     option = click.option(
         "--corpora",
         type=click.Path(path_type=Path, file_okay=False),
-        default=Path("../shared/data/corpora"),
-        show_default=True,
-        help="The real-text corpora (shared/data/corpora beside the project).",
+        default=None,
+        help="The real-text corpora the simulator fills its text from "
+        "[default: $DISTILLGUARD_CORPORA, else shared/data/corpora beside the project].",
     )
     return option(function)
 
@@ -79,7 +77,7 @@ def _print_reasons(sink: RejectionSink) -> None:
         click.echo(f"  {table:<10} {field or '-':<16} {reason:<20} {count:>10,}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(__version__, prog_name="distillguard")
 def main() -> None:
     """Detect and stop distillation attacks on an LLM API."""
@@ -95,7 +93,9 @@ def main() -> None:
 )
 @_config_option
 def validate(dataset: Path, rejected: Path | None, config_path: Path | None) -> None:
-    """Check DATASET against exchange-log v1; exit 1 if any row is rejected.
+    """Check a dataset against exchange-log v1.
+
+    Prints the rows read and rejected per table and per reason; exits 1 if any row of DATASET is rejected.
 
     DATASET is a directory of tables (exchanges, accounts, labels as .parquet, a
     directory of parts, or .jsonl[.gz|.zst]) or a single table file.
@@ -139,7 +139,10 @@ def _write_table(reader: TableReader, out: Path, table: TableName) -> tuple[int,
 @click.option("--account", default=None, help="openai: account_id for lines that carry none.")
 @_config_option
 def convert(source: Path, source_format: str, out: Path, account: str | None, config_path: Path | None) -> None:
-    """Write SOURCE as a v1 Parquet dataset in OUT; bad rows go to OUT/rejected.jsonl."""
+    """Convert other logs onto exchange-log v1.
+
+    Writes SOURCE as a v1 Parquet dataset in OUT; bad rows go to OUT/rejected.jsonl with file, row, field, reason.
+    """
     settings = _settings(config_path)
     batch_rows = settings.ingest.batch_rows
     out.mkdir(parents=True, exist_ok=True)
@@ -174,9 +177,19 @@ def convert(source: Path, source_format: str, out: Path, account: str | None, co
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Score every line of this file as one prompt ('-' is not accepted: pass a path).",
 )
-@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "jsonl"]),
+    default="text",
+    show_default=True,
+    help="text: a readable block a prompt; jsonl: one JSON object a prompt (scores, template key, evidence).",
+)
 def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: str) -> None:
-    """Score prompts for distillation intent: each family's score, the template, the evidence."""
+    """Score prompts for distillation intent.
+
+    For each prompt: each extraction family's score (it fires at 0.5), the prompt's template and key, the evidence.
+    """
     texts = list(prompts)
     if prompt_file is not None:
         texts += prompt_file.read_text(encoding="utf-8").splitlines()
@@ -200,91 +213,14 @@ def detect(prompts: tuple[str, ...], prompt_file: Path | None, output_format: st
             click.echo(f"  evidence: {sentence}")
 
 
-@main.command("train-signals")
-@_corpora_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(f"src/distillguard/signals/models/{MODEL_VERSION}.npz"),
-    show_default=True,
-)
-@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/signals-eval.json"))
-@click.option("--seed", type=int, default=13, show_default=True)
-def train_signals(corpora: Path, out: Path, report: Path, seed: int) -> None:
-    """Rebuild the extraction model from real text and write its held-out evaluation."""
-    try:
-        from distillguard.signals.training.run import train_and_evaluate  # noqa: PLC0415 (loaded only when training)
-
-        result = train_and_evaluate(corpora, out, report, seed)
-    except DistillguardError as exc:
-        _fail(exc)
-    click.echo(f"model written to {out}; evaluation in {report}")
-    header = ("family", "precision", "held-out recall", "FPR real users", "cross-val recall")
-    click.echo(f"{header[0]:<20} {header[1]:>9} {header[2]:>16} {header[3]:>16} {header[4]:>17}")
-    folds = result["cross_validation"]["families"]
-    for family, m in result["classifier"]["families"].items():
-        held = f"{m['held_out_hits']}/{m['held_out_total']}"
-        fpr = f"{m['fp_real_users']}/{m['real_users']}"
-        crossed = f"{folds[family]['hits']}/{folds[family]['total']}"
-        click.echo(f"{family:<20} {m['precision']:>9.3f} {held:>16} {fpr:>16} {crossed:>17}")
-
-
-@main.command("eval-published")
-@_corpora_option
-@click.option(
-    "--cache",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path.home() / ".cache" / "distillguard" / "wheels",
-    show_default=True,
-    help="Where the pinned wheels are kept (downloaded from PyPI when missing).",
-)
-@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=Path("docs/published-eval.json"))
-@click.option("--per-template", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option("--seed", type=int, default=13, show_default=True)
-def eval_published(corpora: Path, cache: Path, report: Path, per_template: int, seed: int) -> None:
-    """Score the shipped model on the templates published tools send (read from their PyPI wheels)."""
-    try:
-        from distillguard.signals.training.published_eval import run_published  # noqa: PLC0415 (needs the train extra)
-
-        result = run_published(corpora, cache, report, per_template=per_template, seed=seed)
-    except DistillguardError as exc:
-        _fail(exc)
-    click.echo(f"evaluation in {report}")
-    click.echo(f"{'template':<48} {'family':<16} {'user message':>13} {'or system':>14} {'keywords':>9}")
-    keywords = result["keyword_baseline"]["templates"]
-    for key, m in result["classifier"]["templates"].items():
-        family = m["family"] or "legitimate"
-        hits = ("hits_user", "hits_either") if m["family"] else ("any_user", "any_either")
-        words = keywords[key][hits[0]]
-        click.echo(f"{key:<48} {family:<16} {m[hits[0]]:>7}/{m['total']:<5} {m[hits[1]]:>8}/{m['total']:<5} {words:>9}")
-    click.echo(f"{'application (its prompts alone)':<48} {'prompts':>8} {'any family fires':>17} {'keywords':>9}")
-    apps = result["applications"]
-    for package, m in apps["classifier"].items():
-        click.echo(f"{package:<48} {m['prompts']:>8} {m['any']:>17} {apps['keyword_baseline'][package]['any']:>9}")
-
-
-@main.command("distil-embeddings")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(f"src/distillguard/signals/models/{TABLE_NAME}.npz"),
-    show_default=True,
-)
-def distil_embeddings(out: Path) -> None:
-    """Rebuild the static embedding table from the packaged all-MiniLM-L6-v2 (the train extra)."""
-    try:
-        from distillguard.signals.training.distil import distil_minilm  # noqa: PLC0415 (loaded only when training)
-
-        distil_minilm().save(out)
-    except DistillguardError as exc:
-        _fail(exc)
-    click.echo(f"static embedding table written to {out}")
-
-
 @main.command()
 @click.option("--scenario", default=None, help="A built-in scenario (tiny, small, anthropic-2026) or a .toml path.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Output directory.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="The random seed: the same seed, the same dataset."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the v1 dataset is written."
+)
 @_corpora_option
 @click.option(
     "--describe",
@@ -293,9 +229,15 @@ def distil_embeddings(out: Path) -> None:
     default=None,
     help="Print what a simulated dataset holds instead of writing one.",
 )
-def simulate(scenario: str | None, seed: int, out: Path | None, corpora: Path, describe_dir: Path | None) -> None:
-    """Write simulated traffic (legitimate personas and campaigns, with labels) as a v1 dataset."""
-    from distillguard.signals.training.corpus import load_pools  # noqa: PLC0415 (loads corpora only when asked)
+def simulate(
+    scenario: str | None, seed: int, out: Path | None, corpora: Path | None, describe_dir: Path | None
+) -> None:
+    """Write simulated, labelled traffic as a v1 dataset.
+
+    Legitimate personas and distillation campaigns from a scenario, their text from the real corpora, with labels
+    and a manifest; --describe prints what a simulated dataset holds.
+    """
+    from distillguard.simulate.corpus import default_corpora, load_pools  # noqa: PLC0415 (only when asked)
     from distillguard.simulate.describe import describe, render  # noqa: PLC0415
     from distillguard.simulate.generator import simulate as write_simulation  # noqa: PLC0415
     from distillguard.simulate.scenario import load_scenario  # noqa: PLC0415
@@ -308,7 +250,8 @@ def simulate(scenario: str | None, seed: int, out: Path | None, corpora: Path, d
         if scenario is None or out is None:
             raise click.UsageError("give --scenario and --out (or --describe DIR)")
         spec = load_scenario(scenario)
-        manifest = write_simulation(spec, seed, TextSource(load_pools(corpora)), out)
+        pools = load_pools(corpora if corpora is not None else default_corpora())
+        manifest = write_simulation(spec, seed, TextSource(pools), out)
     except DistillguardError as exc:
         _fail(exc)
     exchanges = sum(g["exchanges"] for g in manifest["groups"])
@@ -330,15 +273,30 @@ def _reference_ids(path: Path) -> frozenset[str]:
 
 @main.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True, help="Results directory.")
-@click.option("--target-fpr", type=float, default=None, help="Share of reference accounts allowed over the block line.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Results directory: accounts.parquet, campaigns.json, report.html, summary.json, rejected.jsonl.",
+)
+@click.option(
+    "--target-fpr",
+    type=float,
+    default=None,
+    help="Share of reference accounts allowed over the block line [default: the config's scan.target_fpr, 0.001].",
+)
 @click.option(
     "--reference",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
     help="File of trusted account ids, one per line (default: verified accounts older than 30 days).",
 )
-@click.option("--workers", type=int, default=None, help="Processes for the text classifiers (0: one per CPU).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Processes for the text classifiers, 0 for one per CPU [default: the config's scan.workers, 0].",
+)
 @click.option("--no-redact", is_flag=True, help="Show the prompts themselves in report.html.")
 @click.option("--keep-work", is_flag=True, help="Keep the stage tables and the DuckDB file under OUT/.work.")
 @_config_option
@@ -353,7 +311,14 @@ def scan(
     keep_work: bool,
     config_path: Path | None,
 ) -> None:
-    """Find distillation campaigns in DATASET; write accounts.parquet, campaigns.json, report.html to OUT."""
+    """Find distillation campaigns in a v1 dataset.
+
+    Reads DATASET (a v1 dataset directory) and writes the results to OUT.
+
+    OUT holds accounts.parquet (every account: verdict, risk, points, reasons, campaign), campaigns.json (the
+    campaigns with their evidence), report.html (the analyst's report), summary.json (counts and times) and
+    rejected.jsonl (every row that failed validation, with file, row, field and reason).
+    """
     settings = _settings(config_path)
     fpr = settings.scan.target_fpr if target_fpr is None else target_fpr
     if not 0 < fpr < 0.5:
@@ -394,7 +359,10 @@ def scan(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the evaluation as JSON.")
 def evaluate(scan_dir: Path, labels: Path, as_json: bool) -> None:
-    """Score a scan's verdicts against labels: recall, false positives, exchanges covered, campaigns."""
+    """Score a scan's verdicts against labels.
+
+    Recall of attack accounts, legitimate accounts flagged, exchanges covered, campaign agreement.
+    """
     try:
         result = evaluate_scan(scan_dir, labels)
     except DistillguardError as exc:
@@ -426,7 +394,11 @@ def evaluate(scan_dir: Path, labels: Path, as_json: bool) -> None:
 def serve(
     *, upstream: str | None, config_path: Path | None, host: str, port: int, workers: int, log_level: str
 ) -> None:
-    """Run the gateway: an OpenAI-compatible proxy that enforces the policy in front of UPSTREAM."""
+    """Run the gateway in front of a model server (in the foreground).
+
+    An OpenAI-compatible proxy that scores every request, keeps per-account budgets and evidence, applies the last
+    scan's verdicts and the policy's action, and logs every exchange as v1 for `scan`. Stop it with Ctrl-C.
+    """
     import uvicorn  # noqa: PLC0415 (the server's imports stay out of the other commands)
 
     from distillguard.gateway.app import SETTINGS_VARIABLE, create_app  # noqa: PLC0415

@@ -8,6 +8,8 @@ The tree::
     |   +-- FormatError          a file is not what its name says (truncated gzip, not Parquet)
     |   +-- SchemaError          a table's columns are missing or of the wrong type
     +-- ConvertError             an input of another format cannot be mapped onto v1
+    +-- ModelError               a model file is missing, corrupt, of another version, or not the one released
+        +-- EmbeddingError       the static embedding table (or its tokenizer) does not load
 
 Bad *rows* are not errors: they are quarantined as rejections with their reason
 (see :mod:`distillguard.ingest.rejections`) and the run goes on. Errors are for
@@ -39,3 +41,11 @@ class SchemaError(DatasetError):
 
 class ConvertError(DistillguardError):
     """An input in another format (LiteLLM, OpenAI pairs) cannot be mapped onto v1."""
+
+
+class ModelError(DistillguardError):
+    """A model file cannot be used: missing, corrupt, of another feature version, or not the released file."""
+
+
+class EmbeddingError(ModelError):
+    """The static embedding table or its tokenizer does not load."""

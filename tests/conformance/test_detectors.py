@@ -11,13 +11,13 @@ from functools import cache
 
 import numpy as np
 import pytest
+from training.build import Example, build_examples
+from training.heldout import HELD_OUT_FAMILIES
 
 from distillguard.signals import BUILTIN_DETECTORS, FamilyDetector, builtin_detectors
 from distillguard.signals.detectors import FIRES_AT
 from distillguard.signals.tokens import SMALL_BATCH
-from distillguard.signals.training.build import Example, build_examples
-from distillguard.signals.training.corpus import load_pools
-from distillguard.signals.training.heldout import HELD_OUT_FAMILIES
+from distillguard.simulate.corpus import load_pools
 from tests.conftest import CORPORA, corpus_path
 
 DETECTORS = builtin_detectors()

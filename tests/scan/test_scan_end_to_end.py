@@ -15,7 +15,7 @@ from distillguard.cli import main
 from distillguard.scan.evaluate import evaluate
 from distillguard.scan.results import ACCOUNTS_SCHEMA
 from distillguard.scan.run import ScanOptions, scan
-from distillguard.signals.training.corpus import load_pools
+from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.generator import simulate
 from distillguard.simulate.scenario import load_scenario
 from distillguard.simulate.text import TextSource

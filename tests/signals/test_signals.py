@@ -14,12 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from distillguard.cli import main
+from distillguard.errors import ModelError
 from distillguard.signals import run_signals
 from distillguard.signals.extraction import (
     FAMILIES,
-    MODEL_VERSION,
     ExtractionModel,
-    ModelError,
     builtin_model,
     sentences,
 )
@@ -32,6 +31,7 @@ from distillguard.signals.featurize import (
     ngrams,
     preprocess,
 )
+from distillguard.signals.shipped import EMBEDDING_TABLE, EXTRACTION_MODEL
 from distillguard.signals.template_key import skeleton, template_key
 from distillguard.signals.tokens import SMALL_BATCH
 
@@ -46,18 +46,17 @@ def test_evidence_hash_matches_the_featurizer(gram: str) -> None:
     assert featurize([gram]).hashed.indices.tolist() == [column_of(gram)]
 
 
-# The shipped model's weights sit in these columns: a change to the hashing must come with a new model version.
+# The shipped model's weights sit in these columns: a change to the hashing must come with a new model version
+# (a new MODEL_VERSION, which refuses older files), never with a retrain alone.
 @pytest.mark.parametrize(
     ("gram", "column"), [("reasoning", 718369), ("step by", 637878), ("思 考", 1003058), ("000 000", 89701)]
 )
 def test_the_hashing_is_the_shipped_models(gram: str, column: int) -> None:
-    assert MODEL_VERSION == "extraction-v16"
     assert column_of(gram) == column
 
 
 @pytest.mark.parametrize(("gram", "column"), [("reasoning", 505986), ("step by", 33691)])
 def test_the_ends_hashing_is_the_shipped_models(gram: str, column: int) -> None:
-    assert MODEL_VERSION == "extraction-v16"
     assert ends_columns(np.array([column_of(gram)])).tolist() == [column]
 
 
@@ -196,10 +195,23 @@ def test_a_model_of_another_feature_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_shipped_model_is_small() -> None:
-    """The model and the static embedding table it reads, together."""
-    models = Path(__file__).resolve().parents[2] / "src" / "distillguard" / "signals" / "models"
-    assert (models / f"{MODEL_VERSION}.npz").exists()
-    assert sum(p.stat().st_size for p in models.glob("*.npz")) < 20 * 2**20
+    """The model and the static embedding table it reads, together, and nothing else beside them."""
+    shipped = [EXTRACTION_MODEL.path(), EMBEDDING_TABLE.path()]
+    assert sorted(p.name for p in shipped[0].parent.iterdir()) == sorted(p.name for p in shipped)
+    assert sum(p.stat().st_size for p in shipped) < 20 * 2**20
+
+
+def test_a_shipped_file_that_is_not_the_released_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "distillguard" / "signals" / "models"
+    models.mkdir(parents=True)
+    (models / "extraction.npz").write_bytes(EXTRACTION_MODEL.path().read_bytes()[:-1])  # cut short by one byte
+    monkeypatch.setattr("distillguard.signals.shipped.files", lambda _package: tmp_path / "distillguard" / "signals")
+    with pytest.raises(ModelError, match=r"extraction\.npz: SHA-256 [0-9a-f]{64} is not the released"):
+        EXTRACTION_MODEL.path()
+    with pytest.raises(ModelError, match=r"minilm-static\.npz: the shipped file cannot be read"):
+        EMBEDDING_TABLE.path()
 
 
 def test_empty_batch() -> None:

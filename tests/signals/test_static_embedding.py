@@ -10,8 +10,11 @@ import pytest
 from click.testing import CliRunner
 from safetensors.numpy import save_file
 from tokenizers import Tokenizer
+from training.build import EMBEDDING_FAMILIES
+from training.cli import main as training_main
+from training.distil import from_model2vec
 
-from distillguard.cli import main
+from distillguard.errors import EmbeddingError
 from distillguard.signals import run_signals
 from distillguard.signals.extraction import FAMILIES, builtin_model
 from distillguard.signals.featurize import EMBEDDING_SCALE, N_FEATURES, embed_prepared, preprocess
@@ -20,13 +23,10 @@ from distillguard.signals.static_embedding import (
     DIM,
     WINDOW_CHARS,
     WINDOW_PIECES,
-    EmbeddingError,
     StaticEmbedding,
     builtin_embedding,
 )
 from distillguard.signals.tokens import SMALL_BATCH
-from distillguard.signals.training.build import EMBEDDING_FAMILIES
-from distillguard.signals.training.distil import from_model2vec
 
 PROMPTS = (
     "You are an expert data analyst. Solve the following task: item_id=4821, what is 2+2?",
@@ -91,10 +91,10 @@ def test_a_model2vec_directory_becomes_a_table(tmp_path: Path) -> None:
 
 def test_distillation_without_the_train_extra_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "model2vec.distill", None)
-    result = CliRunner().invoke(main, ["distil-embeddings", "--out", str(tmp_path / "t.npz")])
+    result = CliRunner().invoke(training_main, ["distil-embeddings", "--out-dir", str(tmp_path)])
     assert result.exit_code != 0
     assert "train extra" in result.output
-    assert not (tmp_path / "t.npz").exists()
+    assert not (tmp_path / "minilm-static.npz").exists()
 
 
 def test_only_the_chosen_families_read_the_embeddings() -> None:

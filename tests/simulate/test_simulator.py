@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from distillguard.cli import main
 from distillguard.errors import ConfigError
 from distillguard.ingest import Dataset, RejectionSink
-from distillguard.signals.training.corpus import load_pools
+from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.describe import describe
 from distillguard.simulate.generator import simulate
 from distillguard.simulate.paraphrase import paraphrase, rewording

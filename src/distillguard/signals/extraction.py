@@ -33,7 +33,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from distillguard.errors import DistillguardError
+from distillguard.errors import ModelError
 from distillguard.signals import static_embedding
 from distillguard.signals.featurize import (
     MAX_CHARS,
@@ -50,7 +50,7 @@ from distillguard.signals.featurize import (
     hashed_row,
     preprocess,
 )
-from distillguard.signals.shipped import shipped_file
+from distillguard.signals.shipped import EXTRACTION_MODEL
 from distillguard.signals.tokens import SMALL_BATCH
 
 FAMILIES: Final[tuple[str, ...]] = (
@@ -76,10 +76,6 @@ def sentences(text: str) -> list[str]:
     found = [p for p in pieces if len(p.split()) >= 3 or (len(p) >= 6 and not p.isascii())]
     k = SENTENCES_AT_EACH_END
     return found[:k] + found[k:][-k:]
-
-
-class ModelError(DistillguardError):
-    """The extraction model file is missing or not of this release's shape."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +258,7 @@ class ExtractionModel:
                 if version != MODEL_VERSION:
                     raise ModelError(
                         f"{path}: model version {version!r}, this release scores with {MODEL_VERSION!r} features "
-                        "(retrain it with distillguard train-signals)"
+                        "(retrain it with python -m training train-signals)"
                     )
                 weights = data["weights"].astype(np.float32)
                 model = cls(
@@ -294,4 +290,4 @@ def sigmoid(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 @cache
 def builtin_model() -> ExtractionModel:
     """The model that ships with the package."""
-    return ExtractionModel.load(shipped_file(MODEL_VERSION))
+    return ExtractionModel.load(EXTRACTION_MODEL.path())

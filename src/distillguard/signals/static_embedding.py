@@ -32,21 +32,16 @@ import numpy.typing as npt
 from scipy import sparse
 from tokenizers import Tokenizer
 
-from distillguard.errors import DistillguardError
+from distillguard.errors import EmbeddingError
 from distillguard.signals import tokens
-from distillguard.signals.shipped import shipped_file
+from distillguard.signals.shipped import EMBEDDING_TABLE
 
-TABLE_NAME: Final = "minilm-static-256"
 DIM: Final = 256  # PCA dimensions of the distilled table
 WINDOW_PIECES: Final = 16  # pieces per window, chosen by leave-families-out cross-validation (docs/signals.md)
 WINDOW_CHARS: Final = 200  # a window is read from this many characters at each end: 16 pieces of most text
 WINDOWS: Final = ("opening", "closing")
 COLUMNS: Final = DIM * len(WINDOWS)
 _CACHE_WORDS: Final = 500_000  # distinct words whose pieces are kept; the cache starts again beyond it
-
-
-class EmbeddingError(DistillguardError):
-    """The static embedding file is missing or malformed."""
 
 
 def _unit_rows(sums: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -192,4 +187,4 @@ class StaticEmbedding:
 @cache
 def builtin_embedding() -> StaticEmbedding:
     """The table that ships with the package."""
-    return StaticEmbedding.load(shipped_file(TABLE_NAME))
+    return StaticEmbedding.load(EMBEDDING_TABLE.path())

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from distillguard.signals.training.corpus import Pools
 from distillguard.simulate import wrappers
+from distillguard.simulate.corpus import Pools
 
 Rng = np.random.Generator
 

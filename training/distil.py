@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from distillguard.signals.static_embedding import DIM, EmbeddingError, StaticEmbedding
+from distillguard.errors import EmbeddingError
+from distillguard.signals.static_embedding import DIM, StaticEmbedding
 
 
 def from_model2vec(directory: Path) -> StaticEmbedding:

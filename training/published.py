@@ -38,8 +38,8 @@ import yaml
 from jinja2 import Environment, StrictUndefined, TemplateError
 
 from distillguard.errors import DatasetError
-from distillguard.signals.training.build import eval_slots
-from distillguard.signals.training.corpus import Pools
+from distillguard.simulate.corpus import Pools
+from training.build import eval_slots
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,19 @@
-"""Real text for training and evaluation, read from ``shared/data/corpora`` (and ShareGPT).
+"""Real text, read from ``shared/data/corpora`` (and ShareGPT where its package is installed), by source.
 
-Every pool is split by *source*: the model is trained on some sources and measured on
-others it never saw (``docs/signals.md`` names them). Within the user-prompt sources
-used for training, a stable hash of the text sends 30% to evaluation as well.
+The simulator fills its text slots from these pools; the extraction model's training (``training/``,
+outside the package) reads the same pools and splits them by source.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import importlib.util
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from distillguard.errors import DatasetError
 
@@ -34,12 +34,6 @@ class Pools:
     tools: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     users: dict[str, list[str]] = field(default_factory=dict)
     judge_prompts: list[dict[str, str]] = field(default_factory=list)
-
-
-def in_eval_split(text: str, share: float = 0.3) -> bool:
-    """Whether ``text`` falls in the evaluation part of a shared source (stable hash)."""
-    digest = hashlib.blake2b(text.encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") / 2**32 < share
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:
@@ -95,6 +89,28 @@ def sharegpt_prompts(limit: int = 60_000) -> list[str]:
                     prompts.append(value)
                 break
     return prompts
+
+
+CORPORA_ENV: Final = "DISTILLGUARD_CORPORA"
+
+
+def default_corpora() -> Path:
+    """Where the real-text corpora are when no path is given.
+
+    ``$DISTILLGUARD_CORPORA`` if set, else ``shared/data/corpora`` beside the project this package was installed from
+    (an editable install), else beside the working directory. Raises :class:`DatasetError` saying how to point at it.
+    """
+    configured = os.environ.get(CORPORA_ENV)
+    if configured:
+        return Path(configured)
+    project = Path(__file__).resolve().parents[3]  # src/distillguard/simulate/corpus.py -> the project's root
+    for candidate in (project.parent / "shared" / "data" / "corpora", Path("../shared/data/corpora").resolve()):
+        if candidate.is_dir():
+            return candidate
+    raise DatasetError(
+        "the real-text corpora were not found beside the project (../shared/data/corpora): pass --corpora DIR "
+        f"or set {CORPORA_ENV}; the simulator fills its text slots from them (prompts people wrote, task sets)"
+    )
 
 
 def load_pools(corpora: Path) -> Pools:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from distillguard.signals.extraction import ExtractionModel
-from distillguard.signals.training.build import build_examples, evaluate, keyword_evaluation, train
-from distillguard.signals.training.corpus import load_pools
-from distillguard.signals.training.crossval import cross_validate, leave_sets_out
+from distillguard.simulate.corpus import load_pools
+from training.build import build_examples, evaluate, keyword_evaluation, train
+from training.crossval import cross_validate, leave_sets_out
 
 
 def train_and_evaluate(corpora: Path, model_path: Path, report_path: Path | None, seed: int = 13) -> dict[str, Any]:

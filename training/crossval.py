@@ -32,10 +32,10 @@ import numpy as np
 
 from distillguard.signals.extraction import FAMILIES
 from distillguard.signals.featurize import featurize
-from distillguard.signals.training.build import PROMOTED_FAMILIES, PROMOTED_SETS, Example, train
-from distillguard.signals.training.corpus import in_eval_split
-from distillguard.signals.training.heldout import HELD_OUT_SET
-from distillguard.signals.training.templates import TEMPLATE_FAMILIES
+from training.build import PROMOTED_FAMILIES, PROMOTED_SETS, Example, train
+from training.heldout import HELD_OUT_SET
+from training.splits import in_eval_split
+from training.templates import TEMPLATE_FAMILIES
 
 DEV_SHARE: Final = 0.25
 # Recall is also read at thresholds set on the development prompts themselves, at these false-positive

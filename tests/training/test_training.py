@@ -11,22 +11,23 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from sklearn.linear_model import LogisticRegression
+from training.build import Example, build_examples, evaluate, train
+from training.cot_asks import ASKS as COT_ASKS
+from training.crossval import cross_validate, fold_of_families, is_development, leave_sets_out
+from training.harness import HARNESS
+from training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
+from training.languages import LANGUAGES
+from training.phrases import ASKS
+from training.splits import in_eval_split
+from training.templates import TEMPLATE_FAMILIES
+from training.tutoring import REASONING_HELP, TUTORING
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import featurize
-from distillguard.signals.training import build, crossval
-from distillguard.signals.training.build import Example, build_examples, evaluate, train
-from distillguard.signals.training.corpus import in_eval_split, load_pools
-from distillguard.signals.training.cot_asks import ASKS as COT_ASKS
-from distillguard.signals.training.crossval import cross_validate, fold_of_families, is_development, leave_sets_out
-from distillguard.signals.training.harness import HARNESS
-from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
-from distillguard.signals.training.languages import LANGUAGES
-from distillguard.signals.training.phrases import ASKS
-from distillguard.signals.training.templates import TEMPLATE_FAMILIES
-from distillguard.signals.training.tutoring import REASONING_HELP, TUTORING
+from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.text import RESEARCH_SUFFIXES, STUDENT_TEMPLATES
 from tests.conftest import CORPORA, corpus_path
+from training import build, crossval
 
 HELD_OUT_NAMES = frozenset(t.name for t in HELD_OUT_FAMILIES)
 

@@ -13,8 +13,8 @@ import numpy.typing as npt
 from distillguard.signals.detectors import FIRES_AT
 from distillguard.signals.extraction import FAMILIES, MODEL_VERSION, builtin_model
 from distillguard.signals.keyword_baseline import keyword_scores
-from distillguard.signals.training.corpus import load_pools
-from distillguard.signals.training.published import (
+from distillguard.simulate.corpus import load_pools
+from training.published import (
     TEMPLATES,
     WHEELS,
     PublishedExample,

@@ -25,16 +25,17 @@ from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import N_COLUMNS, featurize
 from distillguard.signals.keyword_baseline import keyword_scores
 from distillguard.signals.static_embedding import WINDOWS
-from distillguard.signals.training.corpus import Item, Pools, in_eval_split
-from distillguard.signals.training.cot_asks import ASKS as COT_ASKS
-from distillguard.signals.training.cot_asks import LANGUAGE_ASKS as COT_LANGUAGE_ASKS
-from distillguard.signals.training.extension import fit_with_offset, new_columns
-from distillguard.signals.training.harness import HARNESS
-from distillguard.signals.training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
-from distillguard.signals.training.languages import benign_request, language_wrapper
-from distillguard.signals.training.phrases import composed_wrapper
-from distillguard.signals.training.templates import TEMPLATE_FAMILIES, TemplateFamily
-from distillguard.signals.training.tutoring import REASONING_HELP, TUTORING
+from distillguard.simulate.corpus import Item, Pools
+from training.cot_asks import ASKS as COT_ASKS
+from training.cot_asks import LANGUAGE_ASKS as COT_LANGUAGE_ASKS
+from training.extension import fit_with_offset, new_columns
+from training.harness import HARNESS
+from training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
+from training.languages import benign_request, language_wrapper
+from training.phrases import composed_wrapper
+from training.splits import in_eval_split
+from training.templates import TEMPLATE_FAMILIES, TemplateFamily
+from training.tutoring import REASONING_HELP, TUTORING
 
 TRAIN_ITEMS: Final = ("gsm8k", "mbpp", "alpaca", "self_instruct")
 EVAL_ITEMS: Final = ("math", "wizardlm", "humaneval", "arena_answers")

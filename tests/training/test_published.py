@@ -12,13 +12,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from click.testing import CliRunner
-
-from distillguard.cli import main
-from distillguard.errors import DatasetError
-from distillguard.signals.extraction import FAMILIES, MODEL_VERSION
-from distillguard.signals.training.build import EVAL_ITEMS, TRAIN_ITEMS
-from distillguard.signals.training.corpus import Item, Pools, load_pools
-from distillguard.signals.training.published import (
+from training.build import EVAL_ITEMS, TRAIN_ITEMS
+from training.cli import main
+from training.published import (
     APPLICATIONS,
     TEMPLATES,
     WHEELS,
@@ -34,12 +30,16 @@ from distillguard.signals.training.published import (
     published_examples,
     python_string,
 )
-from distillguard.signals.training.published_eval import (
+from training.published_eval import (
     LEGITIMATE,
     Scorer,
     evaluate_applications,
     evaluate_published,
 )
+
+from distillguard.errors import DatasetError
+from distillguard.signals.extraction import FAMILIES, MODEL_VERSION
+from distillguard.simulate.corpus import Item, Pools, load_pools
 from tests.conftest import CORPORA
 
 MODULE = '''
@@ -297,8 +297,8 @@ def test_the_pinned_wheels_hold_every_template(wheel_cache: Path) -> None:
 
 @pytest.mark.skipif(not CORPORA.is_dir(), reason="needs the shared corpora beside the project")
 def test_eval_published_writes_its_report(wheel_cache: Path, tmp_path: Path) -> None:
-    report = tmp_path / "published.json"
-    args = ["--corpora", str(CORPORA), "--cache", str(wheel_cache), "--report", str(report), "--per-template", "2"]
+    report = tmp_path / "published-eval.json"
+    args = ["--corpora", str(CORPORA), "--cache", str(wheel_cache), "--out-dir", str(tmp_path), "--per-template", "2"]
     result = CliRunner().invoke(main, ["eval-published", *args])
     assert result.exit_code == 0, result.output
     written = json.loads(report.read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from distillguard.signals.training.phrases import literal
+from training.phrases import literal
 
 
 @dataclass(frozen=True)

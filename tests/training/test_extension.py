@@ -8,17 +8,18 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
+from training.build import build_examples, train
+from training.cot_asks import LANGUAGE_ASKS
+from training.extension import fit_with_offset, new_columns
+from training.languages import LANGUAGES
+from training.splits import in_eval_split
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import featurize
-from distillguard.signals.training import build
-from distillguard.signals.training.build import build_examples, train
-from distillguard.signals.training.corpus import in_eval_split, load_pools
-from distillguard.signals.training.cot_asks import LANGUAGE_ASKS
-from distillguard.signals.training.extension import fit_with_offset, new_columns
-from distillguard.signals.training.languages import LANGUAGES
+from distillguard.simulate.corpus import load_pools
 from tests.conftest import CORPORA
-from tests.signals.test_training import _examples, _trained
+from tests.training.test_training import _examples, _trained
+from training import build
 
 COT = FAMILIES.index("cot_elicitation")
 

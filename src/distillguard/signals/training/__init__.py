@@ -1,1 +1,0 @@
-"""Building and evaluating the extraction model from real text (``distillguard train-signals``)."""

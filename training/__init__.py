@@ -1,0 +1,1 @@
+"""Building, evaluating and shipping the extraction model (``python -m training``); not part of the package."""

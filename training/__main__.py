@@ -1,0 +1,5 @@
+"""``python -m training`` from the checkout."""
+
+from training.cli import main
+
+main()
