@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
-from training.heldout import HELD_OUT_FAMILIES
 
 from distillguard.scan.evaluate import evaluate, format_evaluation
 from distillguard.scan.rows import last_user_prompts
@@ -40,6 +39,7 @@ from distillguard.simulate.generator import simulate
 from distillguard.simulate.scenario import load_scenario
 from distillguard.simulate.text import TextSource
 from distillguard.simulate.wrappers import REASONING
+from training.heldout import HELD_OUT_FAMILIES
 
 SCENARIO: Final = "benchmarks/scenarios/scan-unseen-cot.toml"
 SEED: Final = 21

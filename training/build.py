@@ -32,6 +32,7 @@ from training.extension import fit_with_offset, new_columns
 from training.harness import HARNESS
 from training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
 from training.languages import benign_request, language_wrapper
+from training.multilingual import held_out, origin_of
 from training.phrases import composed_wrapper
 from training.splits import in_eval_split
 from training.templates import TEMPLATE_FAMILIES, TemplateFamily
@@ -365,6 +366,7 @@ def _user_prompts(pools: Pools) -> list[Example]:
     examples += [
         Example(t, NEGATIVE, "eval", f"users:{source}") for source in EVAL_ONLY_USERS for t in pools.users[source]
     ]
+    examples += [Example(p.text, NEGATIVE, "eval", origin_of(p)) for p in pools.multilingual if held_out(p)]
     return examples
 
 
@@ -566,11 +568,17 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
 
 
 @cache
-def _language_of(text: str) -> str:
+def _identified_language(text: str) -> str:
     """``text``'s language by py3langid; cached, as the classifier's and the keywords' reports ask alike."""
     import py3langid  # noqa: PLC0415 - optional, training only
 
     return str(py3langid.classify(text[:LANGUAGE_ID_CHARS])[0])
+
+
+def _language_of(example: Example) -> str:
+    """A real prompt's language: the one its source names (``users:multilingual:<language>``), else py3langid's."""
+    kind, _, language = example.origin.rpartition(":")
+    return language if kind == "users:multilingual" else _identified_language(example.text)
 
 
 def _flagged_by_language(test: Sequence[Example], any_fire: Sequence[bool]) -> dict[str, dict[str, int]]:
@@ -584,7 +592,7 @@ def _flagged_by_language(test: Sequence[Example], any_fire: Sequence[bool]) -> d
     counts: dict[str, list[int]] = {}
     for example, fired in zip(test, any_fire, strict=True):
         if example.origin.startswith("users:"):
-            language = _language_of(example.text)
+            language = _language_of(example)
             for key in dict.fromkeys((language, "en" if language == "en" else "not en")):
                 entry = counts.setdefault(key, [0, 0])
                 entry[0] += int(fired)

@@ -11,14 +11,14 @@ from functools import cache
 
 import numpy as np
 import pytest
-from training.build import Example, build_examples
-from training.heldout import HELD_OUT_FAMILIES
 
 from distillguard.signals import BUILTIN_DETECTORS, FamilyDetector, builtin_detectors
 from distillguard.signals.detectors import FIRES_AT
 from distillguard.signals.tokens import SMALL_BATCH
 from distillguard.simulate.corpus import load_pools
 from tests.conftest import CORPORA, corpus_path
+from training.build import Example, build_examples
+from training.heldout import HELD_OUT_FAMILIES
 
 DETECTORS = builtin_detectors()
 HELD_OUT_NAMES = frozenset(t.name for t in HELD_OUT_FAMILIES)

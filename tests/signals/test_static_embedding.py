@@ -10,9 +10,6 @@ import pytest
 from click.testing import CliRunner
 from safetensors.numpy import save_file
 from tokenizers import Tokenizer
-from training.build import EMBEDDING_FAMILIES
-from training.cli import main as training_main
-from training.distil import from_model2vec
 
 from distillguard.errors import EmbeddingError
 from distillguard.signals import run_signals
@@ -27,6 +24,9 @@ from distillguard.signals.static_embedding import (
     builtin_embedding,
 )
 from distillguard.signals.tokens import SMALL_BATCH
+from training.build import EMBEDDING_FAMILIES
+from training.cli import main as training_main
+from training.distil import from_model2vec
 
 PROMPTS = (
     "You are an expert data analyst. Solve the following task: item_id=4821, what is 2+2?",

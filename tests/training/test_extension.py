@@ -8,11 +8,6 @@ import numpy as np
 import pytest
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from training.build import build_examples, train
-from training.cot_asks import LANGUAGE_ASKS
-from training.extension import fit_with_offset, new_columns
-from training.languages import LANGUAGES
-from training.splits import in_eval_split
 
 from distillguard.signals.extraction import FAMILIES, ExtractionModel
 from distillguard.signals.featurize import featurize
@@ -20,6 +15,11 @@ from distillguard.simulate.corpus import load_pools
 from tests.conftest import CORPORA
 from tests.training.test_training import _examples, _trained
 from training import build
+from training.build import build_examples, train
+from training.cot_asks import LANGUAGE_ASKS
+from training.extension import fit_with_offset, new_columns
+from training.languages import LANGUAGES
+from training.splits import in_eval_split
 
 COT = FAMILIES.index("cot_elicitation")
 

@@ -12,6 +12,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from click.testing import CliRunner
+
+from distillguard.errors import DatasetError
+from distillguard.signals.extraction import FAMILIES, MODEL_VERSION
+from distillguard.simulate.corpus import Item, Pools, load_pools
+from tests.conftest import CORPORA
 from training.build import EVAL_ITEMS, TRAIN_ITEMS
 from training.cli import main
 from training.published import (
@@ -36,11 +41,6 @@ from training.published_eval import (
     evaluate_applications,
     evaluate_published,
 )
-
-from distillguard.errors import DatasetError
-from distillguard.signals.extraction import FAMILIES, MODEL_VERSION
-from distillguard.simulate.corpus import Item, Pools, load_pools
-from tests.conftest import CORPORA
 
 MODULE = '''
 PLAIN = """Rate {answer} from 1 to 10."""

@@ -11,6 +11,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from sklearn.linear_model import LogisticRegression
+
+from distillguard.signals.extraction import FAMILIES, ExtractionModel
+from distillguard.signals.featurize import featurize
+from distillguard.simulate.corpus import load_pools
+from distillguard.simulate.text import RESEARCH_SUFFIXES, STUDENT_TEMPLATES
+from tests.conftest import CORPORA, corpus_path
+from training import build, crossval
 from training.build import Example, build_examples, evaluate, train
 from training.cot_asks import ASKS as COT_ASKS
 from training.crossval import cross_validate, fold_of_families, is_development, leave_sets_out
@@ -21,13 +28,6 @@ from training.phrases import ASKS
 from training.splits import in_eval_split
 from training.templates import TEMPLATE_FAMILIES
 from training.tutoring import REASONING_HELP, TUTORING
-
-from distillguard.signals.extraction import FAMILIES, ExtractionModel
-from distillguard.signals.featurize import featurize
-from distillguard.simulate.corpus import load_pools
-from distillguard.simulate.text import RESEARCH_SUFFIXES, STUDENT_TEMPLATES
-from tests.conftest import CORPORA, corpus_path
-from training import build, crossval
 
 HELD_OUT_NAMES = frozenset(t.name for t in HELD_OUT_FAMILIES)
 

@@ -26,6 +26,15 @@ class Item:
     answer: str = ""
 
 
+@dataclass(frozen=True)
+class UserPrompt:
+    """A prompt a person wrote to an assistant, with its language (ISO 639-1) and its source file."""
+
+    text: str
+    language: str
+    source: str
+
+
 @dataclass
 class Pools:
     """The text pools, by source name."""
@@ -34,6 +43,7 @@ class Pools:
     tools: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     users: dict[str, list[str]] = field(default_factory=dict)
     judge_prompts: list[dict[str, str]] = field(default_factory=list)
+    multilingual: list[UserPrompt] = field(default_factory=list)  # prompts in 20 languages, by source
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:
@@ -157,5 +167,8 @@ def _load(c: Path) -> Pools:
     pools.users["mt_bench"] = [str(t) for r in mt for t in r["turns"]]  # type: ignore[attr-defined]
     with (c / "users_xstest_prompts.csv").open(encoding="utf-8", newline="") as handle:
         pools.users["xstest_safe"] = [row["prompt"] for row in csv.DictReader(handle) if row["label"] == "safe"]
+    pools.multilingual = [
+        UserPrompt(str(r["prompt"]), str(r["lang"]), str(r["source"])) for r in _jsonl(c / "users_multilingual.jsonl")
+    ]
     pools.users["sharegpt"] = sharegpt_prompts()
     return pools
