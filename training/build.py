@@ -31,7 +31,7 @@ from training.cot_asks import LANGUAGE_ASKS as COT_LANGUAGE_ASKS
 from training.extension import fit_with_offset, new_columns
 from training.harness import HARNESS
 from training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
-from training.languages import benign_request, language_wrapper
+from training.languages import benign_request, benign_twin, language_wrapper
 from training.multilingual import held_out, origin_of
 from training.phrases import composed_wrapper
 from training.splits import in_eval_split
@@ -54,6 +54,10 @@ COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples 
 # 84.3% to 73.7% at a 0.2% development false-positive rate (cut: 83.0%; 82.9% vs 75.2% with seed 14).
 LANGUAGE_PER_FAMILY: Final = 1
 BENIGN_LANGUAGE_SHARE: Final = 2
+# The benign twins of the language wrappers (languages.benign_twin: the same layouts, labels and language, a plain
+# request where the ask would be) a family and split, in multiples of per_family (the evaluation split half that),
+# as hard negatives of every family: the words that make a language are not what makes a prompt an attack.
+TWIN_SHARE: Final = 1
 LANGUAGE_ITEM_CHARS: Final = 150
 TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
 # Evaluation harnesses' zero-shot layouts (harness.py) a split, likewise; negatives for cot's fit alone
@@ -341,6 +345,20 @@ def _language_asked_positives(pools: Pools, count: int, generator: str) -> list[
     return examples
 
 
+def _twin_negatives(pools: Pools, count: int, generator: str) -> list[Example]:
+    """``count`` benign twins a family (half that in the evaluation split), from a generator of their own."""
+    rng = random.Random(generator)
+    examples = []
+    for split in ("train", "eval"):
+        filler = _Filler(pools, split, rng)
+        for family in FAMILIES:
+            for _ in range(count if split == "train" else count // 2):
+                slots = filler.slots(family)
+                slots |= {k: slots[k][:LANGUAGE_ITEM_CHARS] for k in ("q", "a", "b")}
+                examples.append(Example(_fill(benign_twin(family, rng), slots), NEGATIVE, split, "hard:language_twin"))
+    return examples
+
+
 def _promoted_positives(pools: Pools, count: int, generator: str) -> list[Example]:
     """``count`` training-split examples in the wrappers of :data:`PROMOTED_FAMILIES`, from a generator of their own.
 
@@ -366,7 +384,9 @@ def _user_prompts(pools: Pools) -> list[Example]:
     examples += [
         Example(t, NEGATIVE, "eval", f"users:{source}") for source in EVAL_ONLY_USERS for t in pools.users[source]
     ]
-    examples += [Example(p.text, NEGATIVE, "eval", origin_of(p)) for p in pools.multilingual if held_out(p)]
+    examples += [
+        Example(p.text, NEGATIVE, "eval" if held_out(p) else "train", origin_of(p)) for p in pools.multilingual
+    ]
     return examples
 
 
@@ -389,6 +409,7 @@ def build_examples(pools: Pools, *, per_family: int = 600, seed: int = 13) -> li
     examples += _worded_negatives(
         pools, REASONING_HELP, int(per_family * REASONING_HELP_SHARE), f"reasoning-help-{seed}", "hard:reasoning_help"
     )
+    examples += _twin_negatives(pools, per_family * TWIN_SHARE, f"twins-{seed}")
     return examples + _held_out_positives(pools, per_family, seed) + _user_prompts(pools)
 
 

@@ -707,6 +707,30 @@ def language_wrapper(family: str, rng: random.Random, asks: Mapping[str, tuple[s
     return layout.replace("{ask}", literal(rng.choice(chosen)))
 
 
+def plain_asks(language: Language) -> tuple[str, ...]:
+    """The language's plain requests about an item, without it: its "translate" and "help me with this".
+
+    Every language's ``benign`` is (solve step by step and explain, is my answer right, translate, help me); the
+    first two are left out, as an answer beside "explain" is close to what cot asks for.
+    """
+    return tuple(b.removesuffix("{q}").rstrip() for b in language.benign[2:])
+
+
+def benign_twin(family: str, rng: random.Random) -> str:
+    """The benign twin of :func:`language_wrapper`'s wrappers: a layout of ``family`` in a language with asks for it,
+    its labels in that language, and a plain request of that language where the ask would be.
+
+    The same item, the same labels and the same language as a positive, asked plainly: the words that make a
+    language (its labels, its function words) must count for nothing, only the ask.
+    """
+    language = rng.choice([lang for lang in LANGUAGES if family in lang.asks])
+    labels = {"{Q}": language.question, "{A}": language.answer, "{P}": language.problem, "{I}": language.item}
+    layout = rng.choice(LAYOUTS[family])
+    for placeholder, label in labels.items():
+        layout = layout.replace(placeholder, literal(label))
+    return layout.replace("{ask}", literal(rng.choice(plain_asks(language))))
+
+
 def benign_request(rng: random.Random) -> str:
     """A legitimate request in one of the languages, with slots ``{q}`` and ``{a}``."""
     return rng.choice(rng.choice(LANGUAGES).benign)

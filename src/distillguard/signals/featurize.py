@@ -1,7 +1,7 @@
 """Hashed word n-grams, the features of the extraction model.
 
-Text is lower-cased and every CJK character (Chinese, Japanese kana, Korean Hangul)
-becomes a token of its own, so that languages written without spaces yield word-like
+Text is lower-cased and every character of a script written without spaces (Chinese, Japanese kana,
+Korean Hangul, Thai, Lao, Myanmar, Khmer) becomes a token of its own, so that those languages yield word-like
 n-grams too; runs of three or more digits (item ids, sample numbers) become ``000``, so
 that "sample 4821" and "sample 17" share their n-grams. Tokens are runs of word characters
 and the marks ``<>[]{}#``, split for a whole batch at once (:mod:`distillguard.signals.tokens`;
@@ -59,15 +59,19 @@ LENGTH_KNEE: Final = 150
 ENDS_TOKENS: Final = 12
 _ENDS_SALT: Final = 0x656E6473  # mixed with an n-gram's column to give its ends column
 _LONG_NUMBER: Final = re.compile(r"\d{3,}")
-_CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Scripts written without spaces between words, each character a token of its own: kana, CJK ideographs, Hangul
+# syllables, and (since the seventeenth model) Thai, Lao, Myanmar and Khmer, whose sentences were one "word" before.
+_SPACELESS: Final = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"
+)
 _HASH_CACHE: Final = 1_000_000  # distinct tokens whose hashes are kept; the cache starts again beyond it
 _hashes: dict[str, int] = {}
 _LOW32: Final = np.uint64(0xFFFFFFFF)
 
 
 def preprocess(text: str) -> str:
-    """Lower-case, keep the first ``MAX_CHARS`` characters, space out CJK characters."""
-    return _CJK.sub(r" \g<0> ", text[:MAX_CHARS].lower())
+    """Lower-case, keep the first ``MAX_CHARS`` characters, space out the characters of scripts without spaces."""
+    return _SPACELESS.sub(r" \g<0> ", text[:MAX_CHARS].lower())
 
 
 def masked(token: str) -> str:

@@ -20,10 +20,10 @@ from typing import Final
 import polars as pl
 
 from distillguard.signals.featurize import preprocess
-from distillguard.signals.tokens import RUST_WORD, SMALL_BATCH, TokenPattern
+from distillguard.signals.tokens import SMALL_BATCH, WORD, TokenPattern
 
 EDGE_WORDS: Final = 6
-_WORDS: Final = TokenPattern(rf"{RUST_WORD}+|[<>\[\]{{}}#?]", re.compile(r"\w+|[<>\[\]{}#?]"))
+_WORDS: Final = TokenPattern.of(rf"{WORD}+|[<>\[\]{{}}#?]")
 _WORD: Final = _WORDS.python
 _NUMBER: Final = re.compile(r"^\d+$")
 

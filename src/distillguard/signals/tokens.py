@@ -11,16 +11,17 @@ fewer than ``SMALL_BATCH`` texts (the gateway's batch of one) is split by Python
 with the same pattern: :class:`TokenPattern` holds both spellings, and the tests hold them to
 the same tokens on the training corpora and on text of many scripts.
 
-A word is a run of letters, digits, other numbers (``³``, ``¾``) and underscores of any script:
-the characters of Python's ``\w`` (Rust's own ``\w`` differs: it takes combining marks and
-leaves out ``³``). The two engines' Unicode tables are of different versions, so a character
-assigned since Python's (Unicode 14) may be read differently by the two; the first texts
-were read with Python's.
+A word is a run of letters, combining marks, numbers (``³``, ``¾``) and underscores of any script:
+``[\p{L}\p{M}\p{N}_]``, spelled the same for both engines (Python's through the ``regex`` module, whose ``re``
+has no Unicode classes). The marks matter: the vowel signs of Devanagari, Bengali, Tamil or Thai are marks, and a
+word class without them (Python's ``\w``, what the sixteenth and earlier models read) cut every word of those
+scripts into letters and fragments, which a model fitted on other scripts read as noise of its own. The two
+engines' Unicode tables are of different versions, so a character assigned in one but not the other may be read
+differently by the two.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,6 +33,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+import regex
 
 SMALL_BATCH: Final = 32
 
@@ -41,16 +43,21 @@ class TokenPattern:
     """One tokenizing pattern, spelled for Rust (polars) and for Python's ``re``."""
 
     rust: str
-    python: re.Pattern[str]
+    python: regex.Pattern[str]
+
+    @classmethod
+    def of(cls, pattern: str) -> TokenPattern:
+        """One spelling for both engines (Unicode classes, no look-around)."""
+        return cls(pattern, regex.compile(pattern, regex.VERSION0))
 
 
-# Python's ``\w`` in Rust's syntax: letters, digits and other numbers of any script, and the underscore.
-RUST_WORD: Final = r"[\p{L}\p{N}_]"
+# A word character: a letter, a combining mark, a number of any script, or the underscore.
+WORD: Final = r"[\p{L}\p{M}\p{N}_]"
 # Runs of word characters, and the marks of markup and templates alone.
-WORDS_AND_MARKS: Final = TokenPattern(rf"{RUST_WORD}+|[<>\[\]{{}}#]", re.compile(r"\w+|[<>\[\]{}#]"))
-# Runs of word characters, and every other character that is not a space alone (BERT's pre-tokenizer);
-# Python's ``\s`` also counts the separators U+001C-U+001F as spaces, Rust's does not.
-WORDS_AND_SYMBOLS: Final = TokenPattern(rf"{RUST_WORD}+|[^\p{{L}}\p{{N}}_\s\x1c-\x1f]", re.compile(r"\w+|[^\w\s]"))
+WORDS_AND_MARKS: Final = TokenPattern.of(rf"{WORD}+|[<>\[\]{{}}#]")
+# Runs of word characters, and every other character that is not a space alone (BERT's pre-tokenizer); the
+# separators U+001C-U+001F, which Python's ``str.split`` counts as spaces, are neither.
+WORDS_AND_SYMBOLS: Final = TokenPattern.of(rf"{WORD}+|[^\p{{L}}\p{{M}}\p{{N}}_\s\x1c-\x1f]")
 
 
 @dataclass(frozen=True)
