@@ -97,10 +97,19 @@ def describe_validation_error(error: ValidationError, heading: str) -> str:
 def read_toml(path: Path, kind: str) -> dict[str, Any]:
     """A TOML file's table; a :class:`ConfigError` naming the file (as a ``kind``) when it cannot be read."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: {kind} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {kind} ({exc})") from exc
+    return parse_toml(path, content, kind)
+
+
+def parse_toml(path: Path, content: bytes, kind: str) -> dict[str, Any]:
+    """The table of ``content``, the bytes of the TOML file ``path`` (named in a :class:`ConfigError`)."""
+    try:
+        return tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot read {kind} ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc

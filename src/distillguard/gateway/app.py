@@ -98,6 +98,7 @@ class Gateway:
     async def stop(self) -> None:
         """Write every buffered record and close connections."""
         await self.engine.stop()
+        self.keys.close()
         if self._client is not None:
             await self._client.close()
 
