@@ -33,8 +33,9 @@ from distillguard.gateway.chat_request import BadRequestError, parse_chat_reques
 from distillguard.gateway.engine import Engine, Exchange, Refusal
 from distillguard.gateway.keys import KeyEntry, KeyRing
 from distillguard.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
+from distillguard.gateway.relay import DONE, Outcome, StreamEditor, edit_completion
 from distillguard.gateway.settings import GatewaySettings
+from distillguard.gateway.sse import Event, EventReader, EventTooLargeError, encode_event
 from distillguard.gateway.state import StateStore
 
 LOG = logging.getLogger("distillguard.gateway")
@@ -299,21 +300,32 @@ class Gateway:
     async def _relay(
         self, exchange: Exchange, upstream: aiohttp.ClientResponse, editor: StreamEditor, added_ms: float
     ) -> AsyncIterator[bytes]:
+        """The upstream's events, read whole (:mod:`~distillguard.gateway.sse`) and edited one by one.
+
+        The closing ``[DONE]`` is sent once the exchange is recorded.
+        """
         outcome = editor.outcome
+        reader = EventReader()
+        done: bytes | None = None
         try:
-            async for raw in upstream.content:
-                line = raw.rstrip(b"\r\n")
-                if line.startswith(b"data:"):
-                    yield b"data: " + editor.payload(line[5:].strip()) + b"\n\n"
-                elif line.startswith(b":"):
-                    yield line + b"\n\n"  # comments (keep-alives) pass through
+            async for chunk in upstream.content.iter_any():
+                for event in reader.feed(chunk):
+                    if event.data is not None and event.data.strip() == DONE:
+                        editor.done, done = True, encode_event(DONE, event.lines)
+                    elif done is None and (out := _edited_event(editor, event)):
+                        yield out
+            last = reader.close()
+            if last is not None and done is None and (out := _edited_event(editor, last)):
+                yield out
+            if (held := editor.flush()) is not None:
+                yield encode_event(orjson.dumps(held))
             if not editor.done and not outcome.finished and outcome.status == 200:
                 outcome.status, outcome.error = 502, "upstream stream ended early"
                 yield _error_event("The upstream model server ended the stream early", "upstream_stream_dropped")
         except TimeoutError:
             outcome.status, outcome.error = 504, "upstream timeout mid-stream"
             yield _error_event("The upstream model server timed out mid-stream", "upstream_timeout")
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, EventTooLargeError) as exc:
             outcome.status, outcome.error = 502, f"upstream stream dropped: {exc!r}"
             yield _error_event("The upstream model server dropped the stream", "upstream_stream_dropped")
         except BaseException:
@@ -323,6 +335,16 @@ class Gateway:
             upstream.release()
             with anyio.CancelScope(shield=True):
                 await self.engine.settle(exchange, outcome, added_ms)
+        if done is not None:
+            yield done
+
+
+def _edited_event(editor: StreamEditor, event: Event) -> bytes | None:
+    """One upstream event as the client gets it, or ``None`` when nothing of it may be sent."""
+    if event.data is None:
+        return encode_event(None, event.lines)  # comments (keep-alives) and bare fields pass through
+    payload = editor.payload(event.data)
+    return None if payload is None else encode_event(payload, event.lines)
 
 
 class GatewayApp:

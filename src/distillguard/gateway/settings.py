@@ -126,6 +126,11 @@ class GatewaySettings(_Strict):
     reload_seconds: float = Field(5.0, gt=0, description="How often the keys and decisions files are checked.")
     forwarded_for: bool = Field(False, description="Take the client IP from X-Forwarded-For (behind a trusted proxy).")
     throttle_factor: float = Field(0.1, gt=0, le=1, description="Share of the tier's limits a throttled account gets.")
+    strip_unopened_reasoning: bool = Field(
+        True,
+        description="strip_reasoning: text before a closing think tag that no opening tag began is reasoning "
+        "(chat templates that open the block in the prompt); a stream's text is held until its first tag.",
+    )
     watermark_header: str = "X-Distillguard-Watermark"
     watermark_hook: str | None = Field(None, pattern=r"^[\w.]+:[\w]+$", description="module:function")
     max_body_bytes: int = Field(1_048_576, ge=1_024)
