@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from distillguard.errors import ConfigError
 from distillguard.gateway.chat_request import BadRequestError, parse_chat_request
+from distillguard.gateway.client_address import ClientAddress
 from distillguard.gateway.engine import Engine, Exchange, Refusal
 from distillguard.gateway.keys import KeyEntry, KeyRing
 from distillguard.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -76,6 +77,7 @@ class Gateway:
         self.settings = settings
         self.upstream = _upstream_base(settings.upstream)
         self.keys = KeyRing(settings.keys_file, settings.keys_database)
+        self.client_address = ClientAddress(settings.trusted_proxies, forwarded_for=settings.forwarded_for)
         self.engine = Engine(settings, state=state)
         self.engine.reloadable["keys"] = self.keys
         self.engine.metrics.gauge("distillguard_keys_loaded", "API keys in force.", lambda: len(self.keys))
@@ -138,11 +140,8 @@ class Gateway:
         return b"".join(chunks)
 
     def _client_ip(self, request: Request) -> str | None:
-        if self.settings.forwarded_for:
-            forwarded = request.headers.get("x-forwarded-for")
-            if forwarded:
-                return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else None
+        peer = request.client.host if request.client else None
+        return self.client_address(peer, request.headers.getlist("x-forwarded-for"))
 
     # -- routes -----------------------------------------------------------------------------------
 
