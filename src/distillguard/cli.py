@@ -63,6 +63,11 @@ def _settings(config_path: Path | None) -> Settings:
         _fail(exc)
 
 
+def _rules(settings: Settings) -> dict[str, Any]:
+    """The validation rules of ``[ingest]``, as keyword arguments of a reader."""
+    return {"tiers": settings.ingest.tiers, "spread_days": settings.ingest.timestamp_spread_days}
+
+
 def _fail(exc: DistillguardError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
     sys.exit(EXIT_ERROR)
@@ -103,7 +108,7 @@ def validate(dataset: Path, rejected: Path | None, config_path: Path | None) -> 
     settings = _settings(config_path)
     try:
         with RejectionSink(rejected) as sink:
-            data = Dataset(dataset, sink, batch_rows=settings.ingest.batch_rows, tiers=settings.ingest.tiers)
+            data = Dataset(dataset, sink, batch_rows=settings.ingest.batch_rows, **_rules(settings))
             click.echo(f"{'table':<10} {'rows':>12} {'accepted':>12} {'rejected':>10}")
             for table in data.tables:
                 reader = data.reader(table)
@@ -150,7 +155,7 @@ def convert(source: Path, source_format: str, out: Path, account: str | None, co
         with RejectionSink(out / "rejected.jsonl") as sink:
             readers: list[tuple[TableName, TableReader]] = []
             if source_format == "v1":
-                data = Dataset(source, sink, batch_rows=batch_rows, tiers=settings.ingest.tiers)
+                data = Dataset(source, sink, batch_rows=batch_rows, **_rules(settings))
                 readers = [(t, data.reader(t)) for t in data.tables]
             else:
                 candidates: Iterator[Candidate]
@@ -158,7 +163,7 @@ def convert(source: Path, source_format: str, out: Path, account: str | None, co
                     candidates = read_spend_logs(source, sink, batch_rows, settings.ingest.litellm)
                 else:
                     candidates = read_openai_pairs(source, sink, batch_rows, account)
-                readers = [("exchanges", TableReader("exchanges", candidates, sink, tiers=settings.ingest.tiers))]
+                readers = [("exchanges", TableReader("exchanges", candidates, sink, **_rules(settings)))]
             for table, reader in readers:
                 rows_in, accepted = _write_table(reader, out, table)
                 click.echo(f"{table}: {rows_in:,} rows read, {accepted:,} written to {out / f'{table}.parquet'}")
@@ -331,6 +336,7 @@ def scan(
         memory_limit=settings.scan.memory_limit,
         batch_rows=settings.ingest.batch_rows,
         tiers=settings.ingest.tiers,
+        spread_days=settings.ingest.timestamp_spread_days,
         redact=settings.scan.redact and not no_redact,
         keep_work=keep_work,
         releases=settings.scan.releases,
@@ -342,7 +348,8 @@ def scan(
     verdicts = summary["verdicts"]
     click.echo(
         f"{summary['exchanges_accepted']:,} exchanges ({summary['exchanges_rejected']:,} rejected), "
-        f"{summary['accounts']:,} accounts: {verdicts['block']:,} block, {verdicts['review']:,} review; "
+        f"{summary['accounts']:,} accounts ({summary['account_rows_rejected']:,} account rows rejected): "
+        f"{verdicts['block']:,} block, {verdicts['review']:,} review; "
         f"{summary['campaigns']} campaigns; {summary['seconds']['total']} s"
     )
     click.echo(f"results in {out}: accounts.parquet, campaigns.json, report.html, rejected.jsonl, summary.json")

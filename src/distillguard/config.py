@@ -9,6 +9,7 @@ allowed; a broken file never falls back to the defaults. Example::
     [ingest]
     batch_rows = 65536
     tiers = ["free", "payg", "education", "research", "startup", "enterprise"]
+    timestamp_spread_days = 1096   # exchanges further from the first rows' middle time are implausible
 
     [ingest.litellm]
     account_field = "user"
@@ -36,6 +37,8 @@ from distillguard.schema import TIERS
 
 SCHEMA_VERSION = 1
 DEFAULT_BATCH_ROWS = 65_536
+#: How far an exchange may lie from the middle of the dataset's first rows (``ingest.timestamp_spread_days``).
+SPREAD_DAYS = 1096
 
 
 class _Strict(BaseModel):
@@ -57,6 +60,12 @@ class IngestSettings(_Strict):
 
     batch_rows: int = Field(DEFAULT_BATCH_ROWS, ge=1_024, le=4_194_304, description="Rows per Arrow batch.")
     tiers: tuple[str, ...] = Field(TIERS, min_length=1, description="Account tiers accepted.")
+    timestamp_spread_days: int = Field(
+        SPREAD_DAYS,
+        ge=1,
+        le=36_500,
+        description="Exchanges further than this from the middle of the first rows read are implausible.",
+    )
     litellm: LiteLLMSettings = LiteLLMSettings()
 
 
@@ -97,10 +106,19 @@ def describe_validation_error(error: ValidationError, heading: str) -> str:
 def read_toml(path: Path, kind: str) -> dict[str, Any]:
     """A TOML file's table; a :class:`ConfigError` naming the file (as a ``kind``) when it cannot be read."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: {kind} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read {kind} ({exc})") from exc
+    return parse_toml(path, content, kind)
+
+
+def parse_toml(path: Path, content: bytes, kind: str) -> dict[str, Any]:
+    """The table of ``content``, the bytes of the TOML file ``path`` (named in a :class:`ConfigError`)."""
+    try:
+        return tomllib.loads(content.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot read {kind} ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc

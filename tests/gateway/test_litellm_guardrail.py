@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from distillguard.gateway.canned import SHAPES_ANSWER
 from distillguard.gateway.litellm_config import guardrail_section
 from distillguard.gateway.loopback import free_port, stop, wait_for_port
 from tests.gateway.test_gateway_app import events, logged
@@ -40,6 +41,11 @@ model_list:
   - model_name: canned
     litellm_params:
       model: openai/canned
+      api_base: {upstream}/v1
+      api_key: none
+  - model_name: canned-shapes
+    litellm_params:
+      model: openai/canned-shapes
       api_base: {upstream}/v1
       api_key: none
 general_settings:
@@ -95,6 +101,17 @@ def test_guardrail_strips_blocks_and_logs_inside_a_real_litellm_proxy(
             text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
             assert text == "The capital of France is Paris."
             assert "reasoning_content" not in streamed.text or '"reasoning_content":null' in streamed.text
+            shapes = {**body, "model": "canned-shapes"}  # every shape of reasoning, through LiteLLM's own parsing
+            whole = http.post("/v1/chat/completions", json=shapes)
+            assert whole.status_code == 200, whole.text
+            assert "SECRET" not in whole.text
+            assert whole.json()["choices"][0]["message"]["content"] == SHAPES_ANSWER
+            streamed = http.post("/v1/chat/completions", json={**shapes, "stream": True})
+            assert "SECRET" not in streamed.text
+            chunks = [c for c in events(streamed.text) if c != "[DONE]"]
+            assert (
+                "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == SHAPES_ANSWER
+            )
             deadline = time.monotonic() + 10
             decisions = tmp_path / "log" / "decisions"
             while not list(decisions.glob("*.jsonl")) and not list((tmp_path / "log" / ".journal").glob("decisions.*")):

@@ -61,9 +61,10 @@ def test_edit_completion_strips_fields_and_records_what_was_sent() -> None:
 
 
 def test_stream_editor_keeps_unparseable_payloads_and_marks_errors() -> None:
+    assert StreamEditor(ResponseEdit(), Outcome()).payload(b"not json") == b"not json"
     outcome = Outcome()
     editor = StreamEditor(ResponseEdit(strip_reasoning=True), outcome)
-    assert editor.payload(b"not json") == b"not json"
+    assert editor.payload(b"not json") is None  # stripping: what cannot be read cannot be let through
     assert editor.payload(b'{"error": {"message": "overloaded"}}') == b'{"error": {"message": "overloaded"}}'
     assert outcome.status == 502
     assert editor.payload(b"[DONE]") == b"[DONE]"

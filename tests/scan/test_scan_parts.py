@@ -280,17 +280,23 @@ def test_scan_quarantines_bad_rows_and_counts_them(tmp_path: Path) -> None:
     rows = [exchange(i, f"What is {i} plus {i}?", str(2 * i)) for i in range(40)]
     rows[5]["timestamp"] = "yesterday"
     del rows[9]["account_id"]
+    rows[12]["timestamp"] = "9999-12-31T23:59:59Z"  # would stretch its campaign's dates by 8,000 years
     write_jsonl(tmp_path / "data" / "exchanges.jsonl", rows)
+    write_jsonl(tmp_path / "data" / "accounts.jsonl", [{"account_id": "acct-0", "tier": "free"}, {"account_id": ""}])
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["scan", str(tmp_path / "data"), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert "38 exchanges (2 rejected)" in result.output
+    assert "37 exchanges (3 rejected), 7 accounts (1 account rows rejected)" in result.output
     rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
-    assert sorted((r["row"], r["field"]) for r in rejected) == [(6, "timestamp"), (10, "account_id")]
-    assert all(r["file"].endswith("exchanges.jsonl") and r["reason"] for r in rejected)
+    assert sorted((r["table"], r["row"], r["field"]) for r in rejected) == [
+        ("accounts", 2, "account_id"),
+        ("exchanges", 6, "timestamp"),
+        ("exchanges", 10, "account_id"),
+        ("exchanges", 13, "timestamp"),
+    ]
+    assert all(r["file"].endswith(".jsonl") and r["reason"] for r in rejected)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["exchanges_rejected"] == 2
-    assert summary["calibration"]["reference"] == "established"  # no accounts table: every account is reference
+    assert (summary["exchanges_rejected"], summary["account_rows_rejected"]) == (3, 1)
     assert pl.read_parquet(out / "accounts.parquet").height == 7
 
 

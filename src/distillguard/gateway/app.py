@@ -30,11 +30,13 @@ from starlette.types import Receive, Scope, Send
 
 from distillguard.errors import ConfigError
 from distillguard.gateway.chat_request import BadRequestError, parse_chat_request
+from distillguard.gateway.client_address import ClientAddress
 from distillguard.gateway.engine import Engine, Exchange, Refusal
 from distillguard.gateway.keys import KeyEntry, KeyRing
 from distillguard.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
+from distillguard.gateway.relay import DONE, Outcome, StreamEditor, edit_completion
 from distillguard.gateway.settings import GatewaySettings
+from distillguard.gateway.sse import Event, EventReader, EventTooLargeError, encode_event
 from distillguard.gateway.state import StateStore
 
 LOG = logging.getLogger("distillguard.gateway")
@@ -75,6 +77,7 @@ class Gateway:
         self.settings = settings
         self.upstream = _upstream_base(settings.upstream)
         self.keys = KeyRing(settings.keys_file, settings.keys_database)
+        self.client_address = ClientAddress(settings.trusted_proxies, forwarded_for=settings.forwarded_for)
         self.engine = Engine(settings, state=state)
         self.engine.reloadable["keys"] = self.keys
         self.engine.metrics.gauge("distillguard_keys_loaded", "API keys in force.", lambda: len(self.keys))
@@ -98,6 +101,7 @@ class Gateway:
     async def stop(self) -> None:
         """Write every buffered record and close connections."""
         await self.engine.stop()
+        self.keys.close()
         if self._client is not None:
             await self._client.close()
 
@@ -136,11 +140,8 @@ class Gateway:
         return b"".join(chunks)
 
     def _client_ip(self, request: Request) -> str | None:
-        if self.settings.forwarded_for:
-            forwarded = request.headers.get("x-forwarded-for")
-            if forwarded:
-                return forwarded.split(",")[0].strip()
-        return request.client.host if request.client else None
+        peer = request.client.host if request.client else None
+        return self.client_address(peer, request.headers.getlist("x-forwarded-for"))
 
     # -- routes -----------------------------------------------------------------------------------
 
@@ -298,21 +299,32 @@ class Gateway:
     async def _relay(
         self, exchange: Exchange, upstream: aiohttp.ClientResponse, editor: StreamEditor, added_ms: float
     ) -> AsyncIterator[bytes]:
+        """The upstream's events, read whole (:mod:`~distillguard.gateway.sse`) and edited one by one.
+
+        The closing ``[DONE]`` is sent once the exchange is recorded.
+        """
         outcome = editor.outcome
+        reader = EventReader()
+        done: bytes | None = None
         try:
-            async for raw in upstream.content:
-                line = raw.rstrip(b"\r\n")
-                if line.startswith(b"data:"):
-                    yield b"data: " + editor.payload(line[5:].strip()) + b"\n\n"
-                elif line.startswith(b":"):
-                    yield line + b"\n\n"  # comments (keep-alives) pass through
+            async for chunk in upstream.content.iter_any():
+                for event in reader.feed(chunk):
+                    if event.data is not None and event.data.strip() == DONE:
+                        editor.done, done = True, encode_event(DONE, event.lines)
+                    elif done is None and (out := _edited_event(editor, event)):
+                        yield out
+            last = reader.close()
+            if last is not None and done is None and (out := _edited_event(editor, last)):
+                yield out
+            if (held := editor.flush()) is not None:
+                yield encode_event(orjson.dumps(held))
             if not editor.done and not outcome.finished and outcome.status == 200:
                 outcome.status, outcome.error = 502, "upstream stream ended early"
                 yield _error_event("The upstream model server ended the stream early", "upstream_stream_dropped")
         except TimeoutError:
             outcome.status, outcome.error = 504, "upstream timeout mid-stream"
             yield _error_event("The upstream model server timed out mid-stream", "upstream_timeout")
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, EventTooLargeError) as exc:
             outcome.status, outcome.error = 502, f"upstream stream dropped: {exc!r}"
             yield _error_event("The upstream model server dropped the stream", "upstream_stream_dropped")
         except BaseException:
@@ -322,6 +334,16 @@ class Gateway:
             upstream.release()
             with anyio.CancelScope(shield=True):
                 await self.engine.settle(exchange, outcome, added_ms)
+        if done is not None:
+            yield done
+
+
+def _edited_event(editor: StreamEditor, event: Event) -> bytes | None:
+    """One upstream event as the client gets it, or ``None`` when nothing of it may be sent."""
+    if event.data is None:
+        return encode_event(None, event.lines)  # comments (keep-alives) and bare fields pass through
+    payload = editor.payload(event.data)
+    return None if payload is None else encode_event(payload, event.lines)
 
 
 class GatewayApp:

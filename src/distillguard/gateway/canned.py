@@ -9,7 +9,12 @@ completion with the same reply, streamed or not, with ``reasoning_content`` and 
 - ``canned-slow-<seconds>``: waits that long before answering;
 - ``canned-drop``: a stream that stops after two chunks, without ``[DONE]``;
 - ``canned-trickle``: a stream with a second's pause between chunks (for clients that leave mid-way);
-- ``canned-gzip``: the answer gzip-compressed (``Content-Encoding: gzip``), as hosted APIs send it.
+- ``canned-gzip``: the answer gzip-compressed (``Content-Encoding: gzip``), as hosted APIs send it;
+- ``canned-shapes``: reasoning in every shape servers use (``reasoning``, ``reasoning_details``,
+  ``thinking``, ``thinking_blocks``, Anthropic-style thinking parts, ``<THINK>``, ``<think >``,
+  ``<thinking>`` and attribute tags, a closing tag with no opening one, log probabilities), each
+  reasoning text marked ``SECRET``; streamed, its events spread ``data`` over several lines and end
+  lines in CR LF.
 
 Run it with ``python -m distillguard.gateway.canned --port 8000``.
 """
@@ -53,6 +58,56 @@ def _completion(model: str, headers: dict[str, str]) -> dict[str, Any]:
     }
 
 
+#: What canned-shapes answers, in the clear: everything else it sends is reasoning marked SECRET.
+SHAPES_ANSWER: Final = "Paris is the capital. It has been since 987."
+SHAPES_CONTENT: Final = (
+    "SECRET reasoning opened by the chat template</think>\n\nParis <THINK>SECRET upper</THINK>is "
+    '<think >SECRET spaced</think >the <thinking>SECRET long</thinking>capital<think type="plan">SECRET '
+    "attribute</think>. It has been since 987.<reasoning>SECRET to the end"
+)
+
+
+_SECRET_LOGPROBS: Final = {"content": [{"token": "SECRET", "logprob": -0.1, "bytes": None, "top_logprobs": []}]}
+
+
+def _shapes_message() -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": SHAPES_CONTENT,
+        "reasoning": "SECRET openai-style",
+        "reasoning_content": "SECRET deepseek",
+        "reasoning_details": [{"type": "reasoning.text", "text": "SECRET openrouter", "format": "unknown"}],
+        "thinking": "SECRET ollama",
+        "thinking_blocks": [{"type": "thinking", "thinking": "SECRET litellm block", "signature": "SECRETsig"}],
+        "provider_specific_fields": {"reasoning_content": "SECRET nested"},
+    }
+
+
+def _shapes_stream() -> list[bytes]:
+    """The canned-shapes answer as events: ``data`` over several lines, CR LF line ends, tags split."""
+    pieces = [SHAPES_CONTENT[i : i + 7] for i in range(0, len(SHAPES_CONTENT), 7)]
+    deltas: list[dict[str, Any]] = [
+        {"role": "assistant", "content": "", "reasoning": "SECRET openai-style"},
+        {"reasoning_details": [{"type": "reasoning.text", "text": "SECRET openrouter"}]},
+        {"thinking": "SECRET ollama", "thinking_blocks": [{"type": "thinking", "thinking": "SECRET block"}]},
+        {"content": [{"type": "thinking", "thinking": "SECRET anthropic part"}]},
+        *({"content": piece} for piece in pieces),
+    ]
+    events = []
+    head = {"id": "chatcmpl-canned", "object": "chat.completion.chunk", "created": int(time.time()), "model": "canned"}
+    for number, delta in enumerate(deltas):
+        choice = {"index": 0, "delta": delta, "finish_reason": None, "logprobs": _SECRET_LOGPROBS}
+        text = orjson.dumps({**head, "choices": [choice]}, option=orjson.OPT_INDENT_2)
+        if number % 2:  # every other event: each line of its JSON a data line of its own
+            events.append(b"".join(b"data: " + line + b"\r\n" for line in text.split(b"\n")) + b"\r\n")
+        else:
+            events.append(b"data:" + orjson.dumps(orjson.loads(text)) + b"\r\n\r\n")
+    last = {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    events.append(b"data: " + orjson.dumps(last) + b"\n\n")
+    events.append(b"data: [DONE]\n\n")
+    return events
+
+
 def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> bytes:
     body = {
         "id": "chatcmpl-canned",
@@ -65,6 +120,11 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> byte
 
 
 async def _stream(model: str, usage: bool) -> AsyncIterator[bytes]:
+    if model == "canned-shapes":
+        for event in _shapes_stream():
+            for at in range(0, len(event), 50):  # sent in pieces that cut lines, tags and characters
+                yield event[at : at + 50]
+        return
     yield _chunk(model, {"role": "assistant", "content": "", "reasoning_content": REASONING[:20]})
     yield _chunk(model, {"reasoning_content": REASONING[20:]})
     if model == "canned-drop":
@@ -94,7 +154,11 @@ async def chat(request: Request) -> Response:
         usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(_stream(model, usage), media_type="text/event-stream")
     headers = {k: v for k, v in request.headers.items() if k in SEEN_HEADERS}
-    content = orjson.dumps(_completion(model, headers))
+    completion = _completion(model, headers)
+    if model == "canned-shapes":
+        completion["choices"][0]["message"] = _shapes_message()
+        completion["choices"][0]["logprobs"] = _SECRET_LOGPROBS
+    content = orjson.dumps(completion)
     if model == "canned-gzip":
         encoded = {"content-encoding": "gzip"}
         return Response(gzip.compress(content), media_type="application/json", headers=encoded)

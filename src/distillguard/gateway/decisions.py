@@ -1,4 +1,4 @@
-"""The last scan's verdicts, pushed to the gateway as ``accounts.parquet`` and re-read when it changes.
+"""The last scan's verdicts, pushed to the gateway as ``accounts.parquet`` and re-read when its content changes.
 
 Only accounts the scan did not allow are held (a few per thousand in a normal population),
 each with its campaign and its strongest reasons. A file that cannot be read keeps the
@@ -7,6 +7,7 @@ previous table in force; the failure is reported to the caller, which logs it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, cast
@@ -59,7 +60,7 @@ class DecisionTable:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._mtime = -1
+        self._digest = b""
         self._decisions: dict[str, ScanDecision] = {}
         if path is not None and path.exists():
             self.reload()
@@ -71,11 +72,17 @@ class DecisionTable:
         """Re-read the file if it changed; ``True`` when it did. Raises :class:`ConfigError` if unreadable."""
         if self.path is None:
             return False
-        mtime = self.path.stat().st_mtime_ns if self.path.exists() else -1
-        if mtime == self._mtime or mtime < 0:
+        try:
+            with self.path.open("rb") as handle:  # the content, not the modification time, says it changed
+                digest = hashlib.file_digest(handle, "sha256").digest()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read the decisions file ({exc})") from exc
+        if digest == self._digest:
             return False
         decisions = read_decisions(self.path)
-        self._decisions, self._mtime = decisions, mtime
+        self._decisions, self._digest = decisions, digest
         return True
 
     def get(self, account: str) -> ScanDecision | None:

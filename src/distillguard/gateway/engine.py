@@ -226,7 +226,11 @@ class Engine:
         if action == "watermark" and self.hook is not None:
             context = WatermarkContext(exchange.request_id, exchange.key.account_id, exchange.chat.model)
             watermark = self.hook(context)
-        return ResponseEdit(strip_reasoning=action == "strip_reasoning", watermark=watermark)
+        return ResponseEdit(
+            strip_reasoning=action == "strip_reasoning",
+            watermark=watermark,
+            strip_unopened=self.settings.strip_unopened_reasoning,
+        )
 
     def record(self, exchange: Exchange, outcome: Outcome, added_ms: float | None = None) -> int:
         """Queue the exchange (v1) and its decision for the event log; the tokens it used, as logged.

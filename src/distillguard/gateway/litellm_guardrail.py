@@ -13,8 +13,10 @@ the key itself; the tier is the key's ``metadata.tier`` or ``default_tier``.
 - pre-call: signals, online state, the last scan's decisions and the policy, as in the gateway;
   ``block`` and ``challenge`` raise a 403, a spent budget a 429; ``watermark`` adds the
   watermark header to the upstream request (``extra_headers``).
-- post-call (whole responses and streams): ``strip_reasoning`` removes ``reasoning_content``,
-  thinking blocks and ``<think>`` text; the exchange and its decision go to the event log.
+- post-call (whole responses and streams): ``strip_reasoning`` removes every shape of reasoning
+  with the gateway's own editor (:mod:`distillguard.gateway.relay`, :mod:`distillguard.gateway.reasoning`:
+  ``reasoning_content``, ``thinking_blocks``, thinking parts, ``<think>`` text, ...); the exchange and its
+  decision go to the event log.
 
 Install it in the LiteLLM proxy's environment: ``pip install 'distillguard[litellm]'``.
 """
@@ -39,8 +41,7 @@ from litellm.integrations.custom_guardrail import CustomGuardrail
 from distillguard.gateway.chat_request import BadRequestError, chat_request_of
 from distillguard.gateway.engine import Engine, Exchange
 from distillguard.gateway.keys import KeyEntry
-from distillguard.gateway.reasoning import ThinkStripper, strip_text
-from distillguard.gateway.relay import Outcome
+from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
 from distillguard.gateway.settings import load_gateway_settings
 
 CHAT_CALLS = frozenset({"completion", "acompletion"})
@@ -150,31 +151,12 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM s
         return self._open.pop(request_id, None) if request_id else None
 
     async def async_post_call_success_hook(self, data: dict[str, Any], user_api_key_dict: Any, response: Any) -> Any:
-        """Edit a whole response as the policy says and record the exchange."""
+        """Edit a whole response as the policy says (the gateway's own editor) and record the exchange."""
         exchange = self._exchange(data)
         if exchange is None:
             return response
-        edit = self.engine.edit(exchange)
         outcome = Outcome()
-        for choice in _value(response, "choices") or []:
-            message = _value(choice, "message")
-            if message is None:
-                continue
-            first = (_value(choice, "index") or 0) == 0
-            if edit.strip_reasoning:
-                _drop_reasoning(message)
-            content = _value(message, "content")
-            if isinstance(content, str):
-                new = strip_text(content) if edit.strip_reasoning else content
-                if edit.watermark is not None:
-                    new = edit.watermark(new)
-                message.content = new
-                if first:
-                    outcome.text.append(new)
-            reasoning = _value(message, "reasoning_content")
-            if first and isinstance(reasoning, str) and reasoning:
-                outcome.reasoning.append(reasoning)
-        outcome.usage(_usage(response))
+        edit_completion(response, self.engine.edit(exchange), outcome)
         await self.engine.settle(exchange, outcome, None)
         return response
 
@@ -197,14 +179,11 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM s
             async for chunk in response:
                 yield chunk
             return
-        edit = self.engine.edit(exchange)
-        outcome = Outcome()
-        strippers: dict[int, ThinkStripper] = {}
+        editor = StreamEditor(self.engine.edit(exchange), Outcome())
+        outcome = editor.outcome
         try:
             async for chunk in response:
-                for choice in _value(chunk, "choices") or []:
-                    _stream_choice(choice, edit.strip_reasoning, edit.watermark, strippers, outcome)
-                outcome.usage(_usage(chunk))
+                editor.chunk(chunk)
                 yield chunk
         except asyncio.CancelledError:
             outcome.status, outcome.error = 499, "client went away"
@@ -214,45 +193,3 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM s
             raise
         finally:
             self.engine.settle_soon(exchange, outcome)
-
-
-def _drop_reasoning(message: Any) -> None:
-    for name in ("reasoning_content", "thinking_blocks", "reasoning"):
-        if _value(message, name) is not None:
-            setattr(message, name, None)
-
-
-def _usage(obj: Any) -> dict[str, Any] | None:
-    usage = _value(obj, "usage")
-    if usage is None:
-        return None
-    return {"prompt_tokens": _value(usage, "prompt_tokens"), "completion_tokens": _value(usage, "completion_tokens")}
-
-
-def _stream_choice(
-    choice: Any, strip: bool, watermark: Any, strippers: dict[int, ThinkStripper], outcome: Outcome
-) -> None:
-    index = _value(choice, "index") or 0
-    delta = _value(choice, "delta")
-    finishing = _value(choice, "finish_reason") is not None
-    if delta is None:
-        return
-    reasoning = _value(delta, "reasoning_content")
-    if strip:
-        _drop_reasoning(delta)
-    elif index == 0 and isinstance(reasoning, str) and reasoning:
-        outcome.reasoning.append(reasoning)
-    content = _value(delta, "content")
-    if isinstance(content, str) or (finishing and index in strippers):
-        text = content if isinstance(content, str) else ""
-        new = text
-        if strip:
-            stripper = strippers.setdefault(index, ThinkStripper())
-            new = stripper.feed(text) + (stripper.finish() if finishing else "")
-        if watermark is not None and new:
-            new = watermark(new)
-        if new != text:
-            delta.content = new
-        if index == 0:
-            outcome.text.append(new)
-    outcome.finished = outcome.finished or finishing

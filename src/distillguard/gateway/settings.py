@@ -43,10 +43,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from distillguard.config import describe_validation_error, read_toml
 from distillguard.errors import ConfigError
+from distillguard.gateway.client_address import parse_network
 
 Action = Literal["allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block"]
 Verdict = Literal["allow", "review", "block"]
@@ -124,8 +125,18 @@ class GatewaySettings(_Strict):
     state_timeout_s: float = Field(0.5, gt=0, description="A state call slower than this counts as the store down.")
     decisions: Path | None = None
     reload_seconds: float = Field(5.0, gt=0, description="How often the keys and decisions files are checked.")
-    forwarded_for: bool = Field(False, description="Take the client IP from X-Forwarded-For (behind a trusted proxy).")
+    forwarded_for: bool = Field(
+        False, description="Take the client IP from X-Forwarded-For, as far as the trusted_proxies wrote it."
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        (), validate_default=True, description="Addresses or networks (CIDR) of the proxies in front of the gateway."
+    )
     throttle_factor: float = Field(0.1, gt=0, le=1, description="Share of the tier's limits a throttled account gets.")
+    strip_unopened_reasoning: bool = Field(
+        True,
+        description="strip_reasoning: text before a closing think tag that no opening tag began is reasoning "
+        "(chat templates that open the block in the prompt); a stream's text is held until its first tag.",
+    )
     watermark_header: str = "X-Distillguard-Watermark"
     watermark_hook: str | None = Field(None, pattern=r"^[\w.]+:[\w]+$", description="module:function")
     max_body_bytes: int = Field(1_048_576, ge=1_024)
@@ -135,6 +146,18 @@ class GatewaySettings(_Strict):
     policy: Policy = Policy()
     online: OnlineSettings = OnlineSettings()
     event_log: EventLogSettings = EventLogSettings()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        for entry in value:
+            parse_network(entry)  # raises naming the entry
+        if info.data.get("forwarded_for") and not value:
+            raise ValueError(
+                "forwarded_for = true needs trusted_proxies (the addresses or networks of your proxies): "
+                "X-Forwarded-For is read only as far as they wrote it"
+            )
+        return value
 
     def limits(self, tier: str) -> TierLimits:
         """The limits of ``tier`` (the defaults where the tier has none)."""

@@ -3,20 +3,24 @@
 Both readers (Parquet and JSON Lines) end here once a batch has the canonical schema,
 so a rule is written once. Each check yields a mask of bad rows; a row is rejected
 for the first check it fails, in the order listed, with a stable reason code and a
-sentence naming the value. Checks that need state across batches (repeated keys)
-live in :class:`BatchValidator`.
+sentence naming the value. State across batches lives in :class:`BatchValidator` (repeated
+keys) and in the time check (the middle of the dataset's first rows).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.config import SPREAD_DAYS
 from distillguard.ingest.duplicates import DuplicateKeyTracker
 from distillguard.schema import FIELDS, KEY_FIELD, ROLES, TableName
 
@@ -105,14 +109,122 @@ def _describe_roles(batch: pa.RecordBatch, index: int) -> str:
         role = message.get("role")
         if role not in ROLES:
             allowed = ", ".join(sorted(ROLES))
-            return f"`messages[{position}].role` is {role!r}, not one of {allowed}"
+            return f"`messages[{position}].role` is {_shown(role)}, not one of {allowed}"
     return "`messages` holds an unknown role"
 
 
-def _exchange_checks() -> tuple[Check, ...]:
+#: A dotted-quad IPv4 address as :mod:`ipaddress` reads it (no leading zeros): most addresses in a log,
+#: accepted column-wise; any other distinct value of a batch is read by :mod:`ipaddress`.
+_IPV4: Final = (
+    r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$"
+)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _bad_addresses(batch: pa.RecordBatch, field: str) -> Mask:
+    column = batch.column(field)
+    distinct = pc.unique(column)  # addresses repeat: each distinct one is judged once
+    others = distinct.filter(pc.invert(pc.fill_null(pc.match_substring_regex(distinct, _IPV4), True)))
+    bad = [text for text in others.to_pylist() if not _is_address(text)]
+    return _mask(pc.is_in(column, value_set=pa.array(bad, pa.string()))) if bad else np.zeros(len(batch), np.bool_)
+
+
+def _bad_ip(field: str) -> Check:
+    return Check(
+        field,
+        "bad_ip",
+        lambda b: _bad_addresses(b, field),
+        lambda b, i: f"`{field}` is {_shown(_value(b, field, i))}, not an IPv4 or IPv6 address",
+    )
+
+
+def _shown(value: object, limit: int = 64) -> str:
+    """A value for a message: its repr, cut to ``limit`` characters with the full length said."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
+
+
+#: No API log of an LLM (nor an account of one) predates this; an earlier time is a broken clock or a default.
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+#: How far ahead of the reading machine's clock a time may be (clocks disagree), and no further.
+AHEAD: Final = timedelta(days=1)
+_MICROS: Final = 1_000_000
+
+
+def _micros(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * _MICROS
+
+
+def _day(micros: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)).date().isoformat()
+
+
+class PlausibleTimes:
+    """``implausible_timestamp``: a time no real log holds.
+
+    Before 2000, or more than a day ahead of the clock; and (``spread_days`` given) exchanges further
+    than that from the median time of the first batch read, the dataset's middle as far as one pass can
+    know it. A year-0001 or year-9999 row cannot then stretch a campaign's dates.
+    """
+
+    def __init__(self, field: str, now: datetime, spread_days: int | None) -> None:
+        self.field = field
+        self.low, self.high = _micros(EARLIEST), _micros(now + AHEAD)
+        self.now = now
+        self.spread = None if spread_days is None else spread_days * 86_400 * _MICROS
+        self.spread_days = spread_days
+        self.middle: int | None = None
+
+    def _times(self, batch: pa.RecordBatch) -> npt.NDArray[np.int64]:
+        column = batch.column(self.field).cast(pa.int64())
+        return np.asarray(pc.fill_null(column, self.low).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def failing(self, batch: pa.RecordBatch) -> Mask:
+        """The rows whose time is implausible."""
+        times = self._times(batch)
+        bad = (times < self.low) | (times > self.high)
+        if self.spread is None:
+            return bad
+        if self.middle is None:
+            kept = times[~bad & _present(batch, self.field)]
+            if len(kept) == 0:
+                return bad
+            self.middle = int(np.median(kept))
+        return bad | (np.abs(times - self.middle) > self.spread)
+
+    def describe(self, batch: pa.RecordBatch, index: int) -> str:
+        """Why the row's time is implausible."""
+        value = int(self._times(batch)[index])
+        shown = f"`{self.field}` {_value(batch, self.field, index)}"
+        if value < self.low:
+            return f"{shown} is implausible: before {EARLIEST.date().isoformat()}"
+        if value > self.high:
+            return f"{shown} is implausible: more than a day after this machine's clock ({self.now.date().isoformat()})"
+        assert self.middle is not None
+        days = abs(value - self.middle) // (86_400 * _MICROS)
+        return (
+            f"{shown} is implausible: {days:,} days from the middle of the dataset's first rows "
+            f"({_day(self.middle)}); ingest.timestamp_spread_days is {self.spread_days}"
+        )
+
+
+def _plausible(field: str, now: datetime, spread_days: int | None) -> Check:
+    rule = PlausibleTimes(field, now, spread_days)
+    return Check(field, "implausible_timestamp", rule.failing, rule.describe)
+
+
+def _exchange_checks(now: datetime, spread_days: int) -> tuple[Check, ...]:
     required = [f.name for f in FIELDS["exchanges"] if f.required]
     return (
         *(_missing(name) for name in required),
+        _plausible("timestamp", now, spread_days),
         *(_empty_string(name) for name in ("request_id", "account_id", "model")),
         Check(
             "messages",
@@ -134,26 +246,29 @@ def _exchange_checks() -> tuple[Check, ...]:
             lambda b: _mask(pc.or_(pc.less(b.column("status"), 100), pc.greater(b.column("status"), 599))),
             lambda b, i: f"`status` is {_value(b, 'status', i)}, not an HTTP status (100-599)",
         ),
+        _bad_ip("ip"),
     )
 
 
-def _account_checks(tiers: Sequence[str]) -> tuple[Check, ...]:
+def _account_checks(tiers: Sequence[str], now: datetime) -> tuple[Check, ...]:
     allowed = pa.array(list(tiers), pa.string())
     return (
         _missing("account_id"),
         _empty_string("account_id"),
+        _plausible("created_at", now, None),  # accounts are years old; only broken clocks are refused
         Check(
             "tier",
             "unknown_tier",
             lambda b: _mask(pc.invert(pc.is_in(b.column("tier"), value_set=allowed))) & _present(b, "tier"),
-            lambda b, i: f"`tier` is {_value(b, 'tier', i)!r}, not one of {', '.join(tiers)}",
+            lambda b, i: f"`tier` is {_shown(_value(b, 'tier', i))}, not one of {', '.join(tiers)}",
         ),
         Check(
             "country",
             "bad_country",
             lambda b: _mask(pc.invert(pc.match_substring_regex(b.column("country"), r"^[A-Z]{2}$"))),
-            lambda b, i: f"`country` is {_value(b, 'country', i)!r}, not an ISO 3166-1 alpha-2 code",
+            lambda b, i: f"`country` is {_shown(_value(b, 'country', i))}, not an ISO 3166-1 alpha-2 code",
         ),
+        _bad_ip("signup_ip"),
     )
 
 
@@ -161,21 +276,26 @@ def _label_checks() -> tuple[Check, ...]:
     return (_missing("account_id"), _empty_string("account_id"))
 
 
-def checks_for(table: TableName, tiers: Sequence[str]) -> tuple[Check, ...]:
-    """The stateless checks of ``table``, in the order a row is judged."""
+def checks_for(
+    table: TableName, tiers: Sequence[str], *, now: datetime | None = None, spread_days: int = SPREAD_DAYS
+) -> tuple[Check, ...]:
+    """The checks of ``table``, in the order a row is judged (fresh ones: the time check learns the middle)."""
+    now = now or datetime.now(UTC)
     if table == "exchanges":
-        return _exchange_checks()
+        return _exchange_checks(now, spread_days)
     if table == "accounts":
-        return _account_checks(tiers)
+        return _account_checks(tiers, now)
     return _label_checks()
 
 
 class BatchValidator:
-    """Validates successive batches of one table, remembering keys across them."""
+    """Validates successive batches of one table, remembering keys (and the dataset's middle time) across them."""
 
-    def __init__(self, table: TableName, tiers: Sequence[str]) -> None:
+    def __init__(
+        self, table: TableName, tiers: Sequence[str], *, now: datetime | None = None, spread_days: int = SPREAD_DAYS
+    ) -> None:
         self.table = table
-        self.checks = checks_for(table, tiers)
+        self.checks = checks_for(table, tiers, now=now, spread_days=spread_days)
         self.key_field = KEY_FIELD[table]
         self._keys = DuplicateKeyTracker()
 

@@ -67,7 +67,7 @@ def parse_timestamp(text: str) -> datetime:
         normal = normal[: dot + 1] + normal[dot + 1 : end][:6].ljust(6, "0") + normal[end:]
     try:
         return datetime.fromisoformat(normal).astimezone(UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # overflow: an offset that moves year 1 or 9999 out of range
         raise ValueError(f"{text[:64]!r} is not a valid date and time ({exc})") from None
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-from distillguard.config import DEFAULT_BATCH_ROWS
+from distillguard.config import DEFAULT_BATCH_ROWS, SPREAD_DAYS
 from distillguard.errors import DatasetError
 from distillguard.ingest.candidates import Candidate
 from distillguard.ingest.checks import BatchValidator
@@ -137,11 +137,13 @@ class TableReader:
         sink: RejectionSink,
         *,
         tiers: tuple[str, ...] = TIERS,
+        spread_days: int = SPREAD_DAYS,
     ) -> None:
         self.table = table
         self.candidates = candidates
         self.sink = sink
         self.tiers = tiers
+        self.spread_days = spread_days
         self.accepted = 0
         self._rejected_before = sink.rejected_in(table)
 
@@ -156,7 +158,7 @@ class TableReader:
         return self.accepted + self.rejected
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
-        validator = BatchValidator(self.table, self.tiers)
+        validator = BatchValidator(self.table, self.tiers, spread_days=self.spread_days)
         for candidate in self.candidates:
             good, problems = validator.validate(candidate.batch)
             for problem in problems:
@@ -187,12 +189,14 @@ class Dataset:
         *,
         batch_rows: int = DEFAULT_BATCH_ROWS,
         tiers: tuple[str, ...] = TIERS,
+        spread_days: int = SPREAD_DAYS,
     ) -> None:
         self.path = path
         self.sources = discover(path)
         self.sink = sink
         self.batch_rows = batch_rows
         self.tiers = tiers
+        self.spread_days = spread_days
 
     @property
     def tables(self) -> tuple[TableName, ...]:
@@ -204,4 +208,4 @@ class Dataset:
         if table not in self.sources:
             raise DatasetError(f"{self.path}: the dataset has no `{table}` table")
         candidates = source_candidates(self.sources[table], self.sink, self.batch_rows)
-        return TableReader(table, candidates, self.sink, tiers=self.tiers)
+        return TableReader(table, candidates, self.sink, tiers=self.tiers, spread_days=self.spread_days)

@@ -4,7 +4,8 @@ A reader never drops a row silently. A row that fails is handed to a
 :class:`RejectionSink`, which counts it by table and reason code and, when given a
 path, appends it to ``rejected.jsonl`` with enough to find and repair it: the source
 file, the 1-based row number (the line number for JSON Lines), the field, a stable
-reason code, a sentence for a person, and the raw row.
+reason code, a sentence for a person, and the raw row (its first 16,384 characters, with
+``raw_truncated`` and its size in ``raw_bytes`` when it is longer).
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from distillguard.json_lines import dumps_line
 from distillguard.schema import TableName
+
+#: The characters of a rejected row kept in ``raw``; beyond, it is cut and ``raw_bytes`` gives its size.
+RAW_KEPT: Final = 16_384
+MESSAGE_KEPT: Final = 2_000
 
 
 @dataclass(frozen=True)
@@ -32,16 +37,23 @@ class Rejection:
     raw: Any = None
 
     def to_json(self) -> bytes:
-        """The row as one line of ``rejected.jsonl`` (without the newline)."""
-        record = {
+        """The row as one line of ``rejected.jsonl`` (without the newline); a huge raw row is cut, its size noted."""
+        record: dict[str, Any] = {
             "table": self.table,
             "file": self.file,
             "row": self.row,
             "field": self.field,
             "reason": self.reason,
-            "message": self.message,
+            "message": self.message if len(self.message) <= MESSAGE_KEPT else self.message[:MESSAGE_KEPT] + "...",
             "raw": self.raw,
         }
+        raw = self.raw
+        if raw is not None and not isinstance(raw, str):
+            text = dumps_line(raw, default=str)
+            raw = text.decode("utf-8") if len(text) > RAW_KEPT else raw
+        if isinstance(raw, str) and len(raw) > RAW_KEPT:
+            size = len(raw.encode("utf-8", "replace"))
+            record.update(raw=raw[:RAW_KEPT], raw_truncated=True, raw_bytes=size)
         return dumps_line(record, default=str)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import orjson
 import polars as pl
 
+from distillguard.config import SPREAD_DAYS
 from distillguard.ingest.dataset import Dataset
 from distillguard.ingest.rejections import RejectionSink
 from distillguard.scan.calibrate import reference_mask, thresholds, tier_medians
@@ -50,6 +51,7 @@ class ScanOptions:
     memory_limit: str = "4GB"
     batch_rows: int = 65_536
     tiers: tuple[str, ...] = TIERS
+    spread_days: int = SPREAD_DAYS
     redact: bool = True
     keep_work: bool = False
     releases: Mapping[str, datetime] = field(default_factory=dict)
@@ -93,7 +95,9 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
     work.mkdir()
     model = builtin_model()
     with RejectionSink(out / "rejected.jsonl") as sink:
-        dataset = Dataset(dataset_path, sink, batch_rows=options.batch_rows, tiers=options.tiers)
+        dataset = Dataset(
+            dataset_path, sink, batch_rows=options.batch_rows, tiers=options.tiers, spread_days=options.spread_days
+        )
         staged = stage(dataset, work, model, workers=options.workers)
         rejected = {f"{t}/{f or '-'}/{r}": n for (t, f, r), n in sorted(sink.counts.items())}
     clock.lap("stage")
@@ -148,6 +152,7 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
         "exchanges_read": staged.exchanges_in,
         "exchanges_accepted": staged.exchanges_accepted,
         "exchanges_rejected": staged.exchanges_in - staged.exchanges_accepted,
+        "account_rows_rejected": staged.account_rows_rejected,
         "rejected_by_reason": rejected,
         "exchanges_sampled": staged.sampled,
         "accounts": accounts.height,

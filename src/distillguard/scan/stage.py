@@ -50,6 +50,7 @@ class Staged:
     exchanges_accepted: int
     sampled: int
     accounts_table: bool
+    account_rows_rejected: int = 0
 
     @property
     def stage_glob(self) -> str:
@@ -147,8 +148,11 @@ def stage(dataset: Dataset, work: Path, model: ExtractionModel, *, workers: int 
     stage_parts.close()
     has_accounts = "accounts" in dataset.tables
     accounts_schema = arrow_schema("accounts")
+    accounts_rejected = 0
     with pq.ParquetWriter(work / "accounts.parquet", accounts_schema) as accounts:
         if has_accounts:
-            for batch in dataset.reader("accounts"):
+            account_reader = dataset.reader("accounts")
+            for batch in account_reader:
                 accounts.write_batch(batch.select(accounts_schema.names))
-    return Staged(work, reader.rows_in, reader.accepted, sampled, has_accounts)
+            accounts_rejected = account_reader.rejected
+    return Staged(work, reader.rows_in, reader.accepted, sampled, has_accounts, accounts_rejected)
