@@ -440,4 +440,5 @@ def serve(
         access_log=False,
         proxy_headers=False,
         timeout_graceful_shutdown=30,
+        http="distillguard.gateway.server:GatewayHttpProtocol",  # a deadline on each request's headers
     )

@@ -261,14 +261,22 @@ def test_scan_decisions_block_campaign_members_and_reload_without_restart(gatewa
     assert {r["status"] for r in logged(gateway_dir) if r["account_id"] == "acct-campaign"} == {200, 403}
 
 
-def test_a_broken_decisions_file_keeps_the_previous_decisions(gateway_dir: Path, upstream_url: str) -> None:
+def test_a_broken_decisions_file_keeps_the_previous_decisions(
+    gateway_dir: Path, upstream_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     decisions_path = gateway_dir / "accounts.parquet"
     write_decisions(decisions_path, [("acct-campaign", "block", "c-1")])
+
+    def kept() -> bool:
+        return any("kept the previous decisions" in r.getMessage() for r in caplog.records)
 
     async def body() -> None:
         async with running(settings_for(gateway_dir, upstream_url, decisions=str(decisions_path))) as (_, http):
             decisions_path.write_bytes(b"not parquet")
-            await anyio.sleep(0.6)
+            deadline = time.monotonic() + 10
+            while not kept():  # the reload loop has read the broken file
+                assert time.monotonic() < deadline, "the broken file was never read"
+                await anyio.sleep(0.05)
             assert (await http.post(CHAT, json=chat_body(), headers=CAMPAIGN)).status_code == 403
 
     run(body)

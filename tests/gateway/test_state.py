@@ -28,14 +28,6 @@ def run(body: Callable[[], Awaitable[None]]) -> None:
     anyio.run(body)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store_factory(request: pytest.FixtureRequest) -> Callable[[], StateStore]:
-    if request.param == "memory":
-        return MemoryState
-    url: str = request.getfixturevalue("redis_url")
-    return lambda: RedisState(url)
-
-
 def test_request_budget_refills_at_the_per_minute_rate(store_factory: Callable[[], StateStore]) -> None:
     async def body() -> None:
         store = store_factory()

@@ -33,7 +33,6 @@ class ChatRequest:
 
     model: str
     messages: list[dict[str, str | None]]
-    prompt: str
     stream: bool
     tools: list[str] | None
     temperature: float | None
@@ -100,14 +99,11 @@ def chat_request_of(data: dict[str, Any]) -> ChatRequest:
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
         raise BadRequestError("'stream' must be a boolean", "stream", "invalid_type")
-    users = [m["content"] for m in messages if m["role"] == "user" and m["content"]]
-    prompt = users[-1] if users else (messages[-1]["content"] or "")
     end_user = data.get("safety_identifier", data.get("user"))
     max_tokens = _integer(data, "max_completion_tokens")
     return ChatRequest(
         model=model,
         messages=messages,
-        prompt=prompt,
         stream=stream,
         tools=tool_names(data.get("tools")),
         temperature=_number(data, "temperature"),

@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from distillguard.errors import ConfigError
+from distillguard.gateway.batching import ScoringBatcher
 from distillguard.gateway.chat_request import ChatRequest
+from distillguard.gateway.conversation import TurnPlan, conversation_turns, plan_turns, request_scores
 from distillguard.gateway.decisions import DecisionTable
 from distillguard.gateway.eventlog import EventLog
 from distillguard.gateway.keys import KeyEntry
@@ -32,6 +34,7 @@ from distillguard.gateway.policy import Decision, decide
 from distillguard.gateway.relay import Outcome, ResponseEdit
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import Admission, Budget, OnlineView, StateStore, StateUnavailableError, open_state
+from distillguard.gateway.state_guard import StateBudget, StateGuard
 from distillguard.gateway.watermark import WatermarkContext, WatermarkHook, load_hook
 from distillguard.signals.detectors import FIRES_AT, run_signals
 from distillguard.signals.extraction import ExtractionModel, builtin_model
@@ -65,8 +68,10 @@ class Exchange:
     decision: Decision
     families: dict[str, float]
     template: str
-    evidence: dict[str, str]  # family -> the sentence saying which words made it fire
+    evidence: dict[str, str]  # family -> the sentence saying which words, in which turn, made it fire
     budget: Budget
+    turns: TurnPlan | None = None
+    state_budget: StateBudget | None = None  # what is left of the request's time for state calls
 
 
 BLOCKED = Refusal(403, "This account is blocked for violating the usage policy", "permission_error", "account_blocked")
@@ -92,8 +97,16 @@ class Engine:
         self.settings = settings
         self.decisions = DecisionTable(settings.decisions)
         self.state = state if state is not None else open_state(settings.state, settings.state_timeout_s)
+        self.guard = StateGuard(
+            self.state.url,
+            timeout_s=settings.state_timeout_s,
+            retry_s=settings.state_retry_s,
+            log_every_s=settings.state_log_seconds,
+            failure=settings.state_failure,
+        )
         self.model = model or builtin_model()
-        run_signals([""], self.model)  # its tokenizer and lookup tables load now (~0.3 s), not on the first request
+        run_signals([""] * 40, self.model)  # both paths' tables load now (~0.3 s), not on the first requests
+        self.batcher = ScoringBatcher(self.model)
         self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
         # parts are finished in a process of their own, away from the event loop's interpreter lock
         self._finisher = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
@@ -104,6 +117,8 @@ class Engine:
             "distillguard_decisions_loaded", "Accounts the last scan flagged.", lambda: len(self.decisions)
         )
         self.metrics.gauge("distillguard_event_log_pending", "Records waiting for a flush.", lambda: self.log.pending)
+        self.metrics.gauge("distillguard_turns_scored", "Turns scored since start.", lambda: self.batcher.texts)
+        self.metrics.gauge("distillguard_scoring_batches", "Calls of the batch scorer.", lambda: self.batcher.batches)
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -140,50 +155,70 @@ class Engine:
                 except (ConfigError, OSError) as exc:
                     LOG.error("kept the previous %s: %s", name, exc)
 
-    async def _state_call(self, call: Any, fallback: T) -> T:
+    async def _state(self, budget: StateBudget, make: Any, fallback: T) -> T:
+        """A state call within the request's budget; ``fallback`` if the store is down and the policy fails open."""
         try:
-            result: T = await call
-        except StateUnavailableError as exc:
+            result: T = await self.guard.call(budget, make)
+        except StateUnavailableError:
             if self.settings.state_failure == "closed":
                 raise
-            LOG.warning("state store unavailable, failing open: %s", exc)
             return fallback
         return result
+
+    async def _score(self, account: str, chat: ChatRequest, budget: StateBudget) -> tuple[TurnPlan, Any]:
+        """The turns this request scores (those the account's memory lacks) and their scores."""
+        online = self.settings.online
+        turns = conversation_turns(chat.messages)
+        digests = [t.digest for t in turns]
+        fresh = [False] * len(turns)
+        try:
+            ttl_s = online.turn_memory_hours * 3600
+            seen = await self._state(budget, lambda: self.state.remember_turns(account, digests, ttl_s), fresh)
+        except StateUnavailableError:
+            seen = fresh  # failing closed, the request is refused; its turns are still scored for the record
+        plan = plan_turns(turns, seen, online.max_turns_scored)
+        if plan.deferred:  # not scored: forgotten, so that a later request of the conversation scores them
+            chosen = {t.digest for t in plan.scored}
+            left = [t.digest for t, was in zip(turns, seen, strict=True) if not was and t.digest not in chosen]
+            with contextlib.suppress(StateUnavailableError):
+                await self._state(budget, lambda: self.state.forget_turns(account, left), None)
+        batch = await self.batcher.score([t.text for t in plan.scored])
+        return plan, request_scores(plan.scored, batch)
 
     async def assess(
         self, key: KeyEntry, chat: ChatRequest, *, ip: str | None, user_agent: str | None, started: float
     ) -> tuple[Exchange, Refusal | None]:
         """The exchange and, if it must not go upstream, the refusal (already recorded)."""
         arrived = datetime.now(UTC)
-        signals = run_signals([chat.prompt], self.model)
-        scores = signals.scores[0].tolist()
-        fired = [s >= FIRES_AT for s in scores]
+        budget = self.guard.budget()
+        account = key.account_id
+        plan, signals = await self._score(account, chat, budget)
+        fired = [s >= FIRES_AT for s in signals.scores]
         half_life_s = self.settings.online.half_life_minutes * 60
         state_down = False
         try:
-            view = await self._state_call(
-                self.state.observe(key.account_id, fired, signals.templates[0], half_life_s), OnlineView()
+            view = await self._state(
+                budget, lambda: self.state.observe(account, fired, signals.template, half_life_s), OnlineView()
             )
         except StateUnavailableError:  # failing closed: decided and recorded all the same, then refused
             view, state_down = OnlineView(), True
         senders = 0
-        if any(fired) and not state_down:
+        shared = signals.shared_template
+        if shared is not None and not state_down:
             window_s = self.settings.online.shared_template_window_minutes * 60
             try:
-                senders = await self._state_call(
-                    self.state.template_accounts(signals.templates[0], key.account_id, window_s), 0
-                )
+                senders = await self._state(budget, lambda: self.state.template_accounts(shared, account, window_s), 0)
             except StateUnavailableError:
                 state_down = True
         decision = decide(
             key.tier,
-            self.decisions.get(key.account_id),
+            self.decisions.get(account),
             view,
             families=self.model.families,
             fired=tuple(f for f, hit in zip(self.model.families, fired, strict=True) if hit),
             settings=self.settings,
             senders=senders,
-            template=signals.templates[0],
+            template=shared or signals.template,
         )
         limits = self.settings.limits(key.tier)
         cost = 1.0 / self.settings.throttle_factor if decision.action == "throttle" else 1.0
@@ -195,10 +230,12 @@ class Engine:
             ip=ip,
             user_agent=user_agent,
             decision=decision,
-            families=dict(zip(self.model.families, scores, strict=True)),
-            template=signals.templates[0],
-            evidence=signals.evidence[0],
+            families=dict(zip(self.model.families, signals.scores, strict=True)),
+            template=signals.template,
+            evidence=signals.evidence,
             budget=Budget(limits.requests_per_minute, limits.tokens_per_minute, cost),
+            turns=plan,
+            state_budget=budget,
         )
         if state_down:
             self.record(exchange, Outcome(status=503, error="state store unavailable"), _since(started))
@@ -208,7 +245,9 @@ class Engine:
             self.record(exchange, Outcome(status=403), _since(started))
             return exchange, refusal
         try:
-            admission = await self._state_call(self.state.admit(key.account_id, exchange.budget), Admission(True, 0.0))
+            admission = await self._state(
+                budget, lambda: self.state.admit(account, exchange.budget), Admission(True, 0.0)
+            )
         except StateUnavailableError:
             self.record(exchange, Outcome(status=503, error="state store unavailable"), _since(started))
             return exchange, STATE_DOWN
@@ -280,6 +319,7 @@ class Engine:
             "families": {f: round(s, 4) for f, s in exchange.families.items() if s >= FIRES_AT},
             "template": exchange.template,
             "evidence": exchange.evidence,
+            "turns": None if exchange.turns is None else exchange.turns.counts(),
             "status": outcome.status,
             "error": outcome.error,
             "gateway_ms": None if added_ms is None else round(added_ms, 3),
@@ -297,8 +337,11 @@ class Engine:
             task.add_done_callback(self._pending.discard)
 
     async def _spend(self, exchange: Exchange, tokens: int) -> None:
+        """Spend the tokens within what is left of the request's state budget (nothing to do if the store is down)."""
+        budget = exchange.state_budget or self.guard.budget()
+        account = exchange.key.account_id
         with contextlib.suppress(StateUnavailableError):
-            await self.state.spend_tokens(exchange.key.account_id, exchange.budget, tokens)
+            await self.guard.call(budget, lambda: self.state.spend_tokens(account, exchange.budget, tokens))
 
     async def settle(self, exchange: Exchange, outcome: Outcome, added_ms: float | None) -> None:
         """Record the exchange and spend its tokens (after the response)."""

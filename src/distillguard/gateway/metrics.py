@@ -3,7 +3,9 @@
 - ``distillguard_requests_total{tier, verdict, action, status}``: every request the engine decided;
 - ``distillguard_gateway_seconds``: the time the gateway itself adds to a request (outside the upstream call);
 - ``distillguard_decisions_loaded``, ``distillguard_keys_loaded``: the size of the tables in force;
-- ``distillguard_event_log_pending``: records waiting for the next flush.
+- ``distillguard_event_log_pending``: records waiting for the next flush;
+- ``distillguard_client_timeouts_total{phase}``: connections cut off because a client's headers or body came too
+  slowly (``header_timeout_s``, ``body_timeout_s``).
 
 Each gateway process has its own registry; scrape every replica.
 """
@@ -35,6 +37,13 @@ class GatewayMetrics:
             "distillguard_gateway_seconds",
             "Time the gateway adds to a request, outside the upstream call.",
             buckets=BUCKETS,
+            registry=self.registry,
+        )
+
+        self.timeouts = Counter(
+            "distillguard_client_timeouts",
+            "Connections cut off because the client's headers or body came too slowly, by phase.",
+            ["phase"],
             registry=self.registry,
         )
 

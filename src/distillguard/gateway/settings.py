@@ -7,9 +7,13 @@ Example::
     keys_file = "keys.toml"
     state = "memory://"                      # or "redis://127.0.0.1:6379/0"
     state_failure = "open"                   # or "closed": what happens when the state store is down
-    state_timeout_s = 0.5
+    state_timeout_s = 0.5                    # a request's state calls together, at most
+    state_retry_s = 1.0                      # after a failed state call, the store is tried again after this
+    state_log_seconds = 60                   # a state outage is logged once per interval
     decisions = "scans/latest/accounts.parquet"   # the last scan's verdicts, reloaded when the file changes
     max_body_bytes = 1048576
+    header_timeout_s = 10                    # a request's headers must arrive within this ...
+    body_timeout_s = 30                      # ... and its body within this after them (408 otherwise)
     upstream_timeout_s = 60
 
     [event_log]
@@ -36,6 +40,8 @@ Example::
     shared_template_accounts = 20            # one extraction template from this many accounts ...
     shared_template_window_minutes = 60      # ... within this window: shared_template_verdict for each
     shared_template_verdict = "review"
+    max_turns_scored = 64                    # turns scored per request at most (the rest by later requests)
+    turn_memory_hours = 24                   # how long an account's scored turns are remembered
 """
 
 from __future__ import annotations
@@ -100,6 +106,10 @@ class OnlineSettings(_Strict):
     )
     shared_template_window_minutes: float = Field(60.0, gt=0)
     shared_template_verdict: Verdict = "review"
+    max_turns_scored: int = Field(
+        64, ge=1, description="Turns scored per request at most; unseen earlier turns over it wait for a later one."
+    )
+    turn_memory_hours: float = Field(24.0, gt=0, description="How long an account's scored turns are remembered.")
 
 
 class EventLogSettings(_Strict):
@@ -122,7 +132,11 @@ class GatewaySettings(_Strict):
     keys_database: Path | None = Field(None, description="SQLite file with an api_keys table, instead of keys_file.")
     state: str = Field("memory://", pattern=r"^(memory://|rediss?://.+)$")
     state_failure: Literal["open", "closed"] = "open"
-    state_timeout_s: float = Field(0.5, gt=0, description="A state call slower than this counts as the store down.")
+    state_timeout_s: float = Field(
+        0.5, gt=0, description="A request's state calls together, at most; slower counts as the store down."
+    )
+    state_retry_s: float = Field(1.0, gt=0, description="After a failed state call, calls fail at once for this long.")
+    state_log_seconds: float = Field(60.0, gt=0, description="A state outage is logged once per this interval.")
     decisions: Path | None = None
     reload_seconds: float = Field(5.0, gt=0, description="How often the keys and decisions files are checked.")
     forwarded_for: bool = Field(
@@ -140,6 +154,8 @@ class GatewaySettings(_Strict):
     watermark_header: str = "X-Distillguard-Watermark"
     watermark_hook: str | None = Field(None, pattern=r"^[\w.]+:[\w]+$", description="module:function")
     max_body_bytes: int = Field(1_048_576, ge=1_024)
+    header_timeout_s: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
+    body_timeout_s: float = Field(30.0, gt=0, description="A request's body must arrive within this after its headers.")
     upstream_timeout_s: float = Field(60.0, gt=0)
     tiers: dict[str, TierLimits] = Field(default_factory=dict)
     default_tier: str = "payg"

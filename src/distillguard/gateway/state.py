@@ -17,6 +17,11 @@ per request and per token, which is the tier's limits times the factor.
 Evidence decays with a half-life: ``requests`` is the decayed count of recent requests, each
 family's value the decayed count of requests where that family fired, ``reused`` the decayed
 count of requests whose template the account had already used.
+
+Scored turns are remembered per account by a short hash (``remember_turns``), so that a growing
+conversation's old turns are not scored again on every request: at most
+:data:`TURNS_PER_ACCOUNT` per account, the least recently seen forgotten first, each for a
+time-to-live.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ from redis.exceptions import RedisError
 TEMPLATES_PER_ACCOUNT = 4096
 #: Extraction templates whose senders the memory store follows (the least recently used are dropped).
 TEMPLATES_TRACKED = 100_000
+#: Scored turns remembered per account before the least recently seen are forgotten.
+TURNS_PER_ACCOUNT = 4096
+#: Accounts whose scored turns the memory store keeps (the least recently active are dropped).
+TURN_ACCOUNTS_TRACKED = 100_000
 #: Buckets hold one minute of budget.
 WINDOW_S = 60.0
 
@@ -100,6 +109,14 @@ class StateStore(Protocol):
         """Count ``account`` as a sender of ``template``; how many accounts sent it within the window."""
         ...
 
+    async def remember_turns(self, account: str, digests: Sequence[str], ttl_s: float) -> list[bool]:
+        """Remember the account's turns as scored; for each, whether it was remembered already."""
+        ...
+
+    async def forget_turns(self, account: str, digests: Sequence[str]) -> None:
+        """Forget turns that were remembered but not scored (a later request scores them)."""
+        ...
+
     async def ping(self) -> bool:
         """Whether the store answers."""
         ...
@@ -133,6 +150,7 @@ class MemoryState:
         self._clock = clock
         self._accounts: dict[str, _Account] = {}
         self._senders: dict[str, OrderedDict[str, float]] = {}
+        self._turns: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
 
     def _account(self, account: str, budget: Budget, now: float) -> _Account:
         state = self._accounts.get(account)
@@ -199,6 +217,29 @@ class MemoryState:
         while len(self._senders) > TEMPLATES_TRACKED:
             del self._senders[next(iter(self._senders))]
         return len(senders)
+
+    async def remember_turns(self, account: str, digests: Sequence[str], ttl_s: float) -> list[bool]:
+        """Remember the account's turns as scored; for each, whether it was remembered already."""
+        now = self._clock()
+        turns = self._turns.pop(account, None) or OrderedDict()
+        self._turns[account] = turns  # most recently active last
+        seen = []
+        for digest in digests:
+            at = turns.pop(digest, None)
+            seen.append(at is not None and at >= now - ttl_s)
+            turns[digest] = now
+        while len(turns) > TURNS_PER_ACCOUNT:
+            turns.popitem(last=False)
+        while len(self._turns) > TURN_ACCOUNTS_TRACKED:
+            self._turns.popitem(last=False)
+        return seen
+
+    async def forget_turns(self, account: str, digests: Sequence[str]) -> None:
+        """Forget turns that were remembered but not scored (a later request scores them)."""
+        turns = self._turns.get(account)
+        if turns is not None:
+            for digest in digests:
+                turns.pop(digest, None)
 
     async def ping(self) -> bool:
         """Whether the store answers."""
@@ -292,6 +333,25 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+# KEYS[1] the account's scored turns (sorted by last sight). ARGV: ttl s, limit, digests...
+# Returns 1 for each digest remembered within the ttl, else 0; every digest is (re)marked now.
+_TURNS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1e6
+local ttl, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 3, #ARGV do
+  local at = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if at and tonumber(at) >= now - ttl then out[#out + 1] = 1 else out[#out + 1] = 0 end
+  redis.call('ZADD', KEYS[1], now, ARGV[i])
+end
+local size = redis.call('ZCARD', KEYS[1])
+if size > limit then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - limit - 1) end
+redis.call('EXPIRE', KEYS[1], math.ceil(ttl))
+return out
+"""
+
+
 class RedisState:
     """State in Redis, shared by every gateway replica; each update one atomic script."""
 
@@ -305,6 +365,7 @@ class RedisState:
         self._spend = self._redis.register_script(_SPEND)
         self._observe = self._redis.register_script(_OBSERVE)
         self._senders = self._redis.register_script(_SENDERS)
+        self._turns = self._redis.register_script(_TURNS)
 
     def _key(self, kind: str, account: str) -> str:
         return f"{self.prefix}{kind}:{{{account}}}"  # one hash slot per account, for Redis Cluster
@@ -347,6 +408,25 @@ class RedisState:
         except (RedisError, OSError) as exc:
             raise StateUnavailableError(f"{self.url}: {exc}") from exc
         return int(count)
+
+    async def remember_turns(self, account: str, digests: Sequence[str], ttl_s: float) -> list[bool]:
+        """Remember the account's turns as scored; for each, whether it was remembered already."""
+        if not digests:
+            return []
+        try:
+            out = await self._turns(keys=[self._key("h", account)], args=[ttl_s, TURNS_PER_ACCOUNT, *digests])
+        except (RedisError, OSError) as exc:
+            raise StateUnavailableError(f"{self.url}: {exc}") from exc
+        return [bool(int(v)) for v in out]
+
+    async def forget_turns(self, account: str, digests: Sequence[str]) -> None:
+        """Forget turns that were remembered but not scored (a later request scores them)."""
+        if not digests:
+            return
+        try:
+            await self._redis.zrem(self._key("h", account), *digests)
+        except (RedisError, OSError) as exc:
+            raise StateUnavailableError(f"{self.url}: {exc}") from exc
 
     async def ping(self) -> bool:
         """Whether the store answers."""

@@ -1,0 +1,107 @@
+"""The gateway's HTTP protocol: uvicorn's httptools protocol with a deadline on every request's headers.
+
+uvicorn bounds an idle kept-alive connection (``timeout_keep_alive``) but not a client that
+sends its request slowly: any byte restarts the wait, and a connection that sends nothing at all
+is never timed out, so a client trickling one byte a second holds a connection (and its memory)
+for as long as it likes. :class:`GatewayHttpProtocol` gives each request ``header_timeout_s``
+from the moment the server waits for it (the connection opened, or the previous response sent)
+to the end of its headers, then answers 408 and closes the connection. The body's deadline,
+``body_timeout_s`` from the end of the headers, is the application's (it reads the body:
+:meth:`~distillguard.gateway.app.Gateway.chat`); a body that a route does not read falls under
+the next request's header deadline. ``serve`` runs uvicorn with this protocol
+(``http="distillguard.gateway.server:GatewayHttpProtocol"``), in every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final, Protocol
+
+import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+#: Used where the application does not say (it is not the gateway's).
+DEFAULT_HEADER_TIMEOUT_S: Final = 10.0
+
+
+class TimeoutAware(Protocol):
+    """What the protocol asks of the application it serves."""
+
+    header_timeout_s: float
+
+    def client_timed_out(self, phase: str) -> None:
+        """Count a connection cut off because the client was too slow (``phase``: headers or body)."""
+        ...
+
+
+def _gateway_app(app: Any) -> TimeoutAware | None:
+    """The gateway's application under uvicorn's middlewares (they keep the app they wrap as ``.app``)."""
+    for _ in range(8):
+        if hasattr(app, "header_timeout_s") and hasattr(app, "client_timed_out"):
+            found: TimeoutAware = app
+            return found
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None
+
+
+def timeout_response(seconds: float, what: str) -> bytes:
+    """A raw HTTP 408 in OpenAI's error shape that closes the connection."""
+    message = f"The request's {what} did not arrive within {seconds:g} s"
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": "request_timeout"}
+    body = orjson.dumps({"error": error})
+    head = (
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class GatewayHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, with a deadline on each request's headers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._served = _gateway_app(self.app)
+        self.header_timeout_s = DEFAULT_HEADER_TIMEOUT_S if self._served is None else self._served.header_timeout_s
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_deadline = self.loop.call_later(self.header_timeout_s, self._headers_timed_out)
+
+    def _disarm(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_timed_out(self) -> None:
+        self._header_deadline = None
+        if self.transport.is_closing() or (self.cycle is not None and not self.cycle.response_complete):
+            return
+        self.transport.write(timeout_response(self.header_timeout_s, "headers"))
+        self.transport.close()
+        if self._served is not None:
+            self._served.client_timed_out("headers")
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Accept the connection and start waiting for the first request's headers."""
+        super().connection_made(transport)
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        """The headers came in time."""
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        """The response went out: wait for the next request's headers, unless one is queued already."""
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline:
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection closed, whoever closed it."""
+        self._disarm()
+        super().connection_lost(exc)
