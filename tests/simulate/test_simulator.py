@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from distillguard.cli import main
 from distillguard.errors import ConfigError
 from distillguard.ingest import Dataset, RejectionSink
+from distillguard.simulate.behaviour import ip_pool
 from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.describe import describe
 from distillguard.simulate.generator import simulate
@@ -240,3 +241,189 @@ def test_apps_call_from_server_blocks(tiny: tuple[Scenario, Path]) -> None:
     per_role = rows.group_by("role").agg(pl.col("ip").n_unique().alias("ips"), pl.col("account_id").n_unique())
     apps = per_role.filter(pl.col("role") == "app").row(0, named=True)
     assert apps["ips"] <= 2 * apps["account_id"]  # a few fixed server addresses, whatever the volume
+
+
+# The hard negatives and evasive campaigns of the scan's community detection (docs/simulator.md).
+HARD_AND_EVASIVE = """
+schema_version = 1
+name = "hard"
+start = "2026-02-02T00:00:00Z"
+days = 14
+models = ["m"]
+
+[[personas]]
+kind = "classroom"
+accounts = 40
+daily_exchanges = 3
+tier = "education"
+office_size = 20
+
+[[personas]]
+kind = "vpn_user"
+accounts = 50
+daily_exchanges = 2
+exit_pool = 12
+
+[[personas]]
+kind = "chat_user"
+role = "office"
+accounts = 30
+daily_exchanges = 2
+office_share = 1.0
+office_size = 10
+company_cards = true
+
+[[personas]]
+kind = "model_grader"
+accounts = 4
+daily_exchanges = 20
+tier = "startup"
+
+[[personas]]
+kind = "agent_framework"
+accounts = 6
+daily_exchanges = 20
+tier = "startup"
+
+[[campaigns]]
+id = "quiet-sweep"
+kind = "hydra"
+accounts = 30
+exchanges = 1500
+days = 14
+rhythm = "human"
+payment_fingerprints = 30
+sticky_ips = 2
+client = "per_account"
+parameters = "varied"
+coverage = "queue"
+ip_pool_name = "proxy-co"
+
+[[campaigns]]
+id = "shifted"
+kind = "reasoning"
+accounts = 20
+exchanges = 800
+days = 12
+shifts = 4
+rhythm = "human"
+ip_pool = 50
+ip_pool_name = "proxy-co"
+aged_share = 1.0
+"""
+
+
+@pytest.fixture(scope="module")
+def hard(source: TextSource, tmp_path_factory: pytest.TempPathFactory) -> tuple[Scenario, pl.DataFrame, pl.DataFrame]:
+    folder = tmp_path_factory.mktemp("hard")
+    (folder / "hard.toml").write_text(HARD_AND_EVASIVE)
+    scenario = load_scenario(str(folder / "hard.toml"))
+    simulate(scenario, 3, source, folder / "out")
+    labels = pl.read_parquet(folder / "out" / "labels.parquet")
+    accounts = pl.read_parquet(folder / "out" / "accounts.parquet").join(labels, on="account_id")
+    rows = exchanges(folder / "out").join(labels, on="account_id")
+    rows = rows.with_columns(pl.col("messages").list.last().struct.field("content").alias("prompt"))
+    return scenario, accounts, rows
+
+
+def test_a_class_shares_its_school_address_its_homework_and_its_hour(
+    hard: tuple[Scenario, pl.DataFrame, pl.DataFrame],
+) -> None:
+    scenario, accounts, rows = hard
+    pupils = rows.filter(pl.col("role") == "classroom")
+    per_ip = pupils.group_by("ip").agg(pl.col("account_id").n_unique().alias("n"))
+    assert sorted(per_ip["n"].to_list()) == [20, 20]  # two classes, each behind its school's one address
+    class_of = pupils.with_columns(pl.col("account_id").str.slice(-6).cast(pl.Int64).floordiv(20).alias("class"))
+    items = class_of.group_by("class").agg(pl.col("prompt").n_unique().alias("distinct"), pl.len())
+    assert (items["distinct"] < 0.25 * items["len"]).all()  # one assignment: the class repeats its items
+    hours = class_of.group_by("class", pl.col("timestamp").dt.hour()).len().sort("len", descending=True)
+    top = hours.group_by("class").agg(pl.col("len").first(), pl.col("len").sum().alias("all"))
+    assert (top["len"] > 0.4 * top["all"]).all()  # most of it in the class's hour
+    created = accounts.filter(pl.col("role") == "classroom")["created_at"]
+    assert created.min() >= scenario.start - timedelta(days=20)  # type: ignore[operator]
+
+
+def test_vpn_users_share_a_small_pool_of_exits(hard: tuple[Scenario, pl.DataFrame, pl.DataFrame]) -> None:
+    _, _, rows = hard
+    vpn = rows.filter(pl.col("role") == "vpn_user")
+    assert vpn["ip"].n_unique() <= 12
+    per_account = vpn.group_by("account_id").agg(pl.col("ip").n_unique().alias("ips"), pl.len())
+    busy = per_account.filter(pl.col("len") >= 10)
+    assert busy.height > 10
+    assert (busy["ips"] >= 5).all()  # each user's address changes from request to request
+
+
+def test_colleagues_pay_with_company_cards(hard: tuple[Scenario, pl.DataFrame, pl.DataFrame]) -> None:
+    _, accounts, rows = hard
+    office = accounts.filter(pl.col("role") == "office")
+    assert office["payment_fingerprint"].n_unique() == 3  # three offices of ten
+    per_ip = rows.filter(pl.col("role") == "office").group_by("ip").agg(pl.col("account_id").n_unique())
+    assert per_ip.height == 3
+
+
+def test_graders_and_agent_frameworks_send_their_fixed_templates(
+    hard: tuple[Scenario, pl.DataFrame, pl.DataFrame],
+) -> None:
+    _, _, rows = hard
+    graders = rows.filter(pl.col("role") == "model_grader")
+    assert (
+        graders["prompt"].str.contains(r"^(\[User Question\]|<\|The Start of|\[Instruction\])").all()
+    )  # MT-bench's judges
+    apps = rows.filter(pl.col("role") == "agent_framework")
+    assert apps["prompt"].str.contains("Thought").all()
+    tools = apps.group_by("account_id").agg(pl.col("tools").n_unique().alias("sets"))
+    assert (tools["sets"] == 1).all()  # each app keeps its own tools
+    assert apps["tools"].n_unique() > 1
+
+
+def test_an_unlinked_campaign_shares_nothing_but_its_queue(hard: tuple[Scenario, pl.DataFrame, pl.DataFrame]) -> None:
+    _, accounts, rows = hard
+    sweep = rows.filter(pl.col("campaign_id") == "quiet-sweep")
+    per_ip = sweep.group_by("ip").agg(pl.col("account_id").n_unique().alias("n"))
+    assert per_ip["n"].max() == 1  # sticky residential addresses of its own
+    per_account = sweep.group_by("account_id").agg(
+        pl.col("ip").n_unique().alias("ips"),
+        pl.col("user_agent").n_unique().alias("agents"),
+        pl.col("temperature").n_unique().alias("temperatures"),
+    )
+    assert (per_account["ips"] <= 2).all()
+    assert (per_account["agents"] == 1).all()
+    assert per_account["temperatures"].max() > 1  # type: ignore[operator]
+    assert sweep["prompt"].n_unique() == sweep.height  # the queue: no item twice across its accounts
+    assert accounts.filter(pl.col("campaign_id") == "quiet-sweep")["payment_fingerprint"].n_unique() == 30
+
+
+def test_shifts_start_and_stop_together_and_providers_share_a_pool(
+    hard: tuple[Scenario, pl.DataFrame, pl.DataFrame],
+) -> None:
+    scenario, accounts, rows = hard
+    shifted = rows.filter(pl.col("campaign_id") == "shifted")
+    spans = shifted.group_by("account_id").agg(pl.col("timestamp").min().alias("first"), pl.col("timestamp").max())
+    spans = spans.with_columns(pl.col("account_id").str.slice(-6).cast(pl.Int64).floordiv(5).alias("shift"))
+    for shift, group in spans.group_by("shift"):
+        begin = scenario.start + timedelta(days=3 * int(shift[0]))
+        assert group["first"].min() >= begin  # type: ignore[operator]
+        assert group["timestamp"].max() < begin + timedelta(days=3)  # type: ignore[operator]
+    mine = accounts.filter(pl.col("campaign_id") == "shifted")
+    assert mine["verified"].all()  # bought aged and verified
+    assert mine["created_at"].max() <= scenario.start - timedelta(days=60)  # type: ignore[operator]
+    assert set(ip_pool("proxy-co", 50, residential=True)) >= set(shifted["ip"].to_list())  # the provider's pool
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ("shifts = 30\n", "more shifts than accounts"),
+        ("shifts = 2\nreplace_banned = true\n", "replace_banned"),
+        ("shifts = 2\nstart_day = 1\nwarmup_days = 1\n", "warmup_days"),
+        ("coverage = 'ordered'\n", "coverage"),
+    ],
+)
+def test_bad_campaign_knobs(tmp_path: Path, extra: str, match: str) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        "schema_version = 1\nname = 'x'\nstart = '2026-01-01T00:00:00Z'\ndays = 5\nmodels = ['m']\n"
+        "[[campaigns]]\nid = 'c'\nkind = 'hydra'\naccounts = 3\nexchanges = 10\ndays = 4\n" + extra
+    )
+    with pytest.raises(ConfigError, match=match):
+        load_scenario(str(path))

@@ -71,6 +71,31 @@ def human_times(rng: Rng, account_of_row: I64, start_day: float, days: float, st
     return np.clip(seconds, start_day * SECONDS_PER_DAY, (start_day + days) * SECONDS_PER_DAY - 1)
 
 
+def class_times(
+    rng: Rng, account_of_row: I64, class_of_account: I64, window: tuple[float, float], start_weekday: int
+) -> F64:
+    """Classes: each meets every school day at its own hour in its school's time zone; a fifth is homework.
+
+    Members of a class work in the same hour on the same days (a lockstep of a benign kind), the rest
+    of their traffic follows the human rhythm of each student.
+    """
+    start_day, days = window
+    n = account_of_row.size
+    classes = class_of_account[account_of_row]
+    zone = (stable_ints(classes, 24) - 12).astype(np.float64)
+    hour = (8 + stable_ints(classes * 7 + 1, 8)).astype(np.float64)
+    day_count = max(1, int(np.ceil(days)))
+    weekdays = (start_weekday + np.arange(day_count) + int(start_day)) % 7
+    school_days = np.flatnonzero(weekdays < 5).astype(np.float64)
+    if school_days.size == 0:
+        school_days = np.arange(day_count, dtype=np.float64)
+    day = school_days[rng.integers(0, school_days.size, n)]
+    seconds = (start_day + day) * SECONDS_PER_DAY + ((hour - zone) % 24) * 3_600 + rng.uniform(0, 3_000, n)
+    homework = rng.random(n) < 0.2
+    seconds[homework] = human_times(rng, account_of_row[homework], start_day, days, start_weekday)
+    return np.clip(seconds, start_day * SECONDS_PER_DAY, (start_day + days) * SECONDS_PER_DAY - 1)
+
+
 def steady_times(rng: Rng, n: int, start_day: float, days: float) -> F64:
     """Uniform around the clock: no idle periods."""
     return rng.uniform(start_day * SECONDS_PER_DAY, (start_day + days) * SECONDS_PER_DAY, n)

@@ -44,7 +44,7 @@ USER_AGENTS: Final = (
     "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
     "curl/8.5.0",
 )
-SERVER_PERSONAS: Final = frozenset({"app", "batch_pipeline", "aggregator"})
+SERVER_PERSONAS: Final = frozenset({"app", "batch_pipeline", "aggregator", "agent_framework"})
 COUNTRIES: Final = ("US", "GB", "DE", "FR", "IN", "BR", "JP", "CA", "AU", "NL", "KR", "SG")
 EMAIL_DOMAINS: Final = ("gmail.com", "outlook.com", "proton.me", "yahoo.com", "company.example", "uni.example.edu")
 
@@ -65,8 +65,10 @@ class Group:
 
     @property
     def role(self) -> str:
-        """The label's role: the persona kind, or ``campaign:<kind>``."""
-        return self.spec.kind if isinstance(self.spec, Persona) else f"campaign:{self.spec.kind}"
+        """The label's role: the persona's role (its kind unless named), or ``campaign:<kind>``."""
+        if isinstance(self.spec, Persona):
+            return self.spec.role or self.spec.kind
+        return f"campaign:{self.spec.kind}"
 
     @property
     def start_day(self) -> float:
@@ -102,10 +104,19 @@ def hash_text(text: str) -> str:
     return behaviour.fingerprint(text)[3:9]
 
 
-def _persona_texts(group: Group, spec: Persona, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
+def _persona_texts(
+    group: Group, spec: Persona, source: TextSource, rng: np.random.Generator, rows: np.ndarray
+) -> Texts:
     kind = spec.kind
-    if kind in ("chat_user", "aggregator"):
+    n = rows.size
+    if kind in ("chat_user", "aggregator", "vpn_user"):
         return source.chat(rng, n)
+    if kind == "classroom":
+        return source.assignment(rng, n, (rows // spec.office_size + 1_000 * group.index).tolist())
+    if kind == "model_grader":
+        return source.rubric(rng, n)
+    if kind == "agent_framework":
+        return source.framework(rng, n, group.index, rows.tolist())
     if kind == "app":
         system = APP_SYSTEM_PROMPTS[group.index % len(APP_SYSTEM_PROMPTS)]
         return source.templated(rng, n, APP_TEMPLATES[group.index % 3 : group.index % 3 + 1], "app", system)
@@ -144,31 +155,70 @@ def _campaign_texts(spec: Campaign, source: TextSource, rng: np.random.Generator
     return texts
 
 
-def _texts(group: Group, source: TextSource, rng: np.random.Generator, n: int) -> Texts:
+def _texts(group: Group, source: TextSource, rng: np.random.Generator, rows: np.ndarray, row0: int) -> Texts:
     spec = group.spec
     if isinstance(spec, Persona):
-        return _persona_texts(group, spec, source, rng, n)
-    return _campaign_texts(spec, source, rng, n)
+        return _persona_texts(group, spec, source, rng, rows)
+    if spec.coverage == "queue":
+        source = source.queued(spec.id, row0)
+    return _campaign_texts(spec, source, rng, rows.size)
+
+
+PERSONA_RHYTHMS: Final = {
+    "app": "steady",
+    "batch_pipeline": "steady",
+    "agent_framework": "steady",
+    "eval_researcher": "burst",
+    "agent_developer": "burst",
+    "model_grader": "burst",
+}
+
+
+def _shift_of(spec: Campaign, accounts: np.ndarray, total: int) -> np.ndarray:
+    """Each account's shift (0 .. shifts - 1): consecutive accounts work the same shift."""
+    shift: np.ndarray = accounts * spec.shifts // total
+    return shift
 
 
 def _times(group: Group, scenario: Scenario, rng: np.random.Generator, rows: np.ndarray) -> np.ndarray:
     spec = group.spec
     start, days = group.start_day, group.days(scenario)
     if isinstance(spec, Persona):
-        rhythm = {
-            "app": "steady",
-            "batch_pipeline": "steady",
-            "eval_researcher": "burst",
-            "agent_developer": "burst",
-        }.get(spec.kind, "human")
+        if spec.kind == "classroom":
+            classes = np.arange(len(group.counts), dtype=np.int64) // spec.office_size + 1_000 * group.index
+            return behaviour.class_times(rng, rows, classes, (start, days), scenario.start.weekday())
+        rhythm = PERSONA_RHYTHMS.get(spec.kind, "human")
     else:
         rhythm = spec.rhythm
         if spec.kind == "hydra" and spec.replace_banned:
             return behaviour.shift_times(rng, rows, spec.accounts, start, days)[0]
+        if spec.shifts:
+            shift = _shift_of(spec, rows, len(group.counts))
+            length = days / spec.shifts
+            seconds = np.empty(rows.size, dtype=np.float64)
+            for s in np.unique(shift).tolist():
+                chosen = shift == s
+                working = int(np.unique(rows[chosen]).size)
+                window = (start + s * length, length)
+                seconds[chosen] = _rhythm_times(rhythm, scenario, rng, rows[chosen], accounts=working, window=window)
+            return seconds
+    return _rhythm_times(rhythm, scenario, rng, rows, accounts=len(group.counts), window=(start, days))
+
+
+def _rhythm_times(
+    rhythm: str,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    *,
+    accounts: int,
+    window: tuple[float, float],
+) -> np.ndarray:
+    start, days = window
     if rhythm == "steady":
         return behaviour.steady_times(rng, rows.size, start, days)
     if rhythm == "lockstep":
-        return behaviour.lockstep_times(rng, rows, len(group.counts), start, days)
+        return behaviour.lockstep_times(rng, rows, accounts, start, days)
     if rhythm == "burst":
         return behaviour.burst_times(rng, rows, start, days)
     return behaviour.human_times(rng, rows, start, days, scenario.start.weekday())
@@ -189,15 +239,28 @@ def _models(group: Group, scenario: Scenario, rng: np.random.Generator, seconds:
     return names
 
 
+def _office_of(group: Group, account: int) -> int | None:
+    """The office (or class) an account works from, if it works from a shared one."""
+    spec = group.spec
+    if not isinstance(spec, Persona):
+        return None
+    if spec.kind == "classroom":
+        return account // spec.office_size
+    share = spec.office_share
+    if share > 0 and behaviour.stable_ints(np.array([account]), 1_000)[0] < share * 1_000:
+        return account // spec.office_size
+    return None
+
+
 def _home_ips(group: Group, account: int) -> list[str]:
     """An account's addresses: its own two, or its office's one when it works from a shared office.
 
     People connect from home (residential); apps, pipelines and aggregators from servers.
     """
     spec = group.spec
-    share = spec.office_share if isinstance(spec, Persona) else 0.0
-    if share > 0 and behaviour.stable_ints(np.array([account]), 1_000)[0] < share * 1_000:
-        return behaviour.ip_pool(f"{group.prefix}/office/{account // 10}", 1, residential=False)
+    office = _office_of(group, account)
+    if office is not None:
+        return behaviour.ip_pool(f"{group.prefix}/office/{office}", 1, residential=False)
     servers = isinstance(spec, Persona) and spec.kind in SERVER_PERSONAS
     return behaviour.ip_pool(f"{group.prefix}/{account}", 2, residential=not servers)
 
@@ -224,6 +287,26 @@ def _evasion(
         prompts = [paraphrase(p, choices[a]) for p, a in zip(texts.prompts, rows.tolist(), strict=True)]
         texts = replace(texts, prompts=prompts)
     return texts, seconds
+
+
+def _campaign_ips(spec: Campaign, rng: np.random.Generator, rows: np.ndarray) -> list[str]:
+    """A campaign's client addresses: rotated through its provider's pool, or a few sticky ones per account."""
+    # a named provider sells residential proxies; so do the sticky ones
+    residential = spec.kind in ("hydra", "low_and_slow", "coercion") or spec.sticky_ips > 0 or bool(spec.ip_pool_name)
+    provider = spec.ip_pool_name or spec.id
+    if spec.sticky_ips:
+        own = {a: behaviour.ip_pool(f"{provider}/{a}", spec.sticky_ips, True) for a in np.unique(rows).tolist()}
+        draws = rng.integers(0, spec.sticky_ips, rows.size).tolist()
+        return [own[a][k] for a, k in zip(rows.tolist(), draws, strict=True)]
+    pool = behaviour.ip_pool(provider, spec.ip_pool, residential)
+    return [pool[i] for i in rng.integers(0, len(pool), rows.size).tolist()]
+
+
+def _varied_parameters(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Temperatures and max_tokens as people and their apps set them."""
+    temperature = rng.choice([0.0, 0.2, 0.7, 1.0], n)
+    max_tokens = rng.choice([256, 512, 1_024, 2_048, 4_096], n).astype(np.int64)
+    return temperature, max_tokens
 
 
 def _messages(texts: Texts) -> pa.Array:
@@ -253,27 +336,34 @@ def _exchange_batch(
     rows = np.repeat(np.arange(first, last), counts)
     n = rows.size
     seconds = _times(group, scenario, rng, rows)
-    texts = _texts(group, source, rng, n)
+    texts = _texts(group, source, rng, rows, row0)
     spec = group.spec
     campaign = isinstance(spec, Campaign)
     if isinstance(spec, Campaign):
         texts, seconds = _evasion(spec, group, source, rng, rows=rows, texts=texts, seconds=seconds)
-    if campaign:
-        assert isinstance(spec, Campaign)
-        residential = spec.kind in ("hydra", "low_and_slow", "coercion")
-        pool = behaviour.ip_pool(spec.id, spec.ip_pool, residential)
-        ips = [pool[i] for i in rng.integers(0, len(pool), n).tolist()]
-        agent_count = len(USER_AGENTS) if spec.kind == "hydra" else 2
-        agents = [USER_AGENTS[i] for i in rng.integers(0, agent_count, n).tolist()]
-        temperature = np.full(n, 0.0 if spec.kind != "coercion" else 1.0)
-        max_tokens = np.full(n, 8_192, dtype=np.int64)
+    if isinstance(spec, Campaign):
+        ips = _campaign_ips(spec, rng, rows)
+        if spec.client == "per_account":
+            agents = [USER_AGENTS[i] for i in behaviour.stable_ints(rows + group.index, len(USER_AGENTS)).tolist()]
+        else:
+            agent_count = len(USER_AGENTS) if spec.kind == "hydra" else 2
+            agents = [USER_AGENTS[i] for i in rng.integers(0, agent_count, n).tolist()]
+        if spec.parameters == "varied":
+            temperature, max_tokens = _varied_parameters(rng, n)
+        else:
+            temperature = np.full(n, 0.0 if spec.kind != "coercion" else 1.0)
+            max_tokens = np.full(n, 8_192, dtype=np.int64)
         surface = "api" if spec.kind != "coercion" else "cloud:partner"
     else:
-        pools = {a: _home_ips(group, a) for a in range(first, last)}
-        ips = [pools[a][k % len(pools[a])] for a, k in zip(rows.tolist(), rng.integers(0, 2, n).tolist(), strict=True)]
+        if isinstance(spec, Persona) and spec.kind == "vpn_user":
+            exits = behaviour.ip_pool(f"{group.prefix}/vpn", spec.exit_pool, residential=False)
+            ips = [exits[i] for i in rng.integers(0, len(exits), n).tolist()]
+        else:
+            pools = {a: _home_ips(group, a) for a in range(first, last)}
+            draws = rng.integers(0, 2, n).tolist()
+            ips = [pools[a][k % len(pools[a])] for a, k in zip(rows.tolist(), draws, strict=True)]
         agents = [USER_AGENTS[(a * 7 + group.index) % len(USER_AGENTS)] for a in rows.tolist()]
-        temperature = rng.choice([0.0, 0.2, 0.7, 1.0], n)
-        max_tokens = rng.choice([256, 512, 1_024, 2_048, 4_096], n).astype(np.int64)
+        temperature, max_tokens = _varied_parameters(rng, n)
         surface = "api"
     relays = isinstance(spec, Persona) and spec.kind in ("app", "aggregator")
     relays = relays or (campaign and isinstance(spec, Campaign) and spec.kind in ("hydra", "low_and_slow"))
@@ -317,21 +407,35 @@ def _accounts(group: Group, scenario: Scenario, seed: int) -> pa.RecordBatch:
         if spec.kind == "hydra" and spec.replace_banned:
             _, first = behaviour.shift_times(rng, np.zeros(1, dtype=np.int64), spec.accounts, spec.start_day, spec.days)
             offsets_days = first / 86_400 - rng.uniform(0.01, 0.2, n)
+        if spec.shifts:
+            shift_start = spec.start_day + _shift_of(spec, np.arange(n), n) * (spec.days / spec.shifts)
+            offsets_days = shift_start - rng.uniform(0.05, 1.0, n)
         tiers = [spec.tiers[i % len(spec.tiers)] for i in range(n)]
         payments = [behaviour.fingerprint(f"{spec.id}/pay/{i % spec.payment_fingerprints}") for i in range(n)]
         domains = [f"mail{hash_text(spec.id)[:3]}.example" if i % 3 else "proton.me" for i in range(n)]
         countries = [COUNTRIES[(i + group.index) % 3] for i in range(n)]
         verified = rng.random(n) < 0.1
-        pool = behaviour.ip_pool(spec.id, spec.ip_pool, residential=True)
+        if spec.aged_share > 0:  # bought aged and verified: they look established
+            aged = rng.random(n) < spec.aged_share
+            offsets_days = np.where(aged, -rng.uniform(60, 400, n), offsets_days)
+            verified = verified | aged
+        pool = behaviour.ip_pool(spec.ip_pool_name or spec.id, spec.ip_pool, residential=True)
         signup = [pool[i % len(pool)] for i in range(n)]
     else:
         offsets_days = -rng.uniform(1, 400, n)
         tiers = [spec.tier] * n
-        payments = [behaviour.fingerprint(f"{group.prefix}/pay/{seed}/{i}") for i in range(n)]
+        payments = [_payment(group, seed, a) for a in range(n)]
         domains = [EMAIL_DOMAINS[i] for i in rng.integers(0, len(EMAIL_DOMAINS), n).tolist()]
         countries = [COUNTRIES[i] for i in rng.integers(0, len(COUNTRIES), n).tolist()]
         verified = rng.random(n) < 0.7
-        signup = [_home_ips(group, a)[0] for a in range(n)]
+        if spec.kind == "classroom":  # signed up at the start of term, through the school
+            offsets_days = -rng.uniform(1, 20, n)
+            verified = rng.random(n) < 0.9
+        if spec.kind == "vpn_user":
+            exits = behaviour.ip_pool(f"{group.prefix}/vpn", spec.exit_pool, residential=False)
+            signup = [exits[i] for i in rng.integers(0, len(exits), n).tolist()]
+        else:
+            signup = [_home_ips(group, a)[0] for a in range(n)]
     created = [start + timedelta(days=float(d)) for d in offsets_days]
     schema = arrow_schema("accounts")
     columns = {
@@ -345,6 +449,15 @@ def _accounts(group: Group, scenario: Scenario, seed: int) -> pa.RecordBatch:
         "signup_ip": pa.array(signup),
     }
     return pa.RecordBatch.from_arrays([columns.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
+
+
+def _payment(group: Group, seed: int, account: int) -> str:
+    """A legitimate account's own payment method, or its office's company card."""
+    spec = group.spec
+    office = _office_of(group, account)
+    if isinstance(spec, Persona) and spec.company_cards and office is not None:
+        return behaviour.fingerprint(f"{group.prefix}/card/{seed}/{office}")
+    return behaviour.fingerprint(f"{group.prefix}/pay/{seed}/{account}")
 
 
 def _labels(group: Group) -> pa.RecordBatch:

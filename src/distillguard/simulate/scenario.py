@@ -20,7 +20,18 @@ from distillguard.errors import ConfigError
 from distillguard.schema import TIERS
 
 PersonaKind = Literal[
-    "chat_user", "app", "eval_researcher", "student", "translator", "agent_developer", "batch_pipeline", "aggregator"
+    "chat_user",
+    "app",
+    "eval_researcher",
+    "student",
+    "translator",
+    "agent_developer",
+    "batch_pipeline",
+    "aggregator",
+    "classroom",
+    "vpn_user",
+    "model_grader",
+    "agent_framework",
 ]
 CampaignKind = Literal["reasoning_rubric", "reasoning", "coercion", "agentic_coding", "hydra", "low_and_slow"]
 Rhythm = Literal["human", "steady", "lockstep", "burst"]
@@ -48,7 +59,18 @@ class Persona(_Strict):
     tier: Tier = "payg"
     spread: float = Field(1.0, ge=0, le=3, description="Lognormal sigma of per-account volume (heavy tail).")
     office_share: float = Field(
-        0.0, ge=0, le=1, description="Share of accounts working from shared offices (ten accounts to one IP)."
+        0.0, ge=0, le=1, description="Share of accounts working from shared offices (office_size accounts to one IP)."
+    )
+    office_size: int = Field(10, ge=2, le=10_000, description="Accounts per office (per class for a classroom).")
+    company_cards: bool = Field(False, description="An office's accounts pay with one company card.")
+    exit_pool: int = Field(
+        40, ge=1, le=100_000, description="vpn_user: the commercial VPN's exit addresses, shared by all its users."
+    )
+    role: str | None = Field(
+        None,
+        min_length=1,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="The label's role (default: the kind), to tell two groups of one kind apart.",
     )
 
 
@@ -72,6 +94,25 @@ class Campaign(_Strict):
     warmup_days: float = Field(0.0, ge=0, description="Benign use before start_day, to look established.")
     warmup_share: float = Field(0.05, ge=0, lt=1, description="Share of the exchanges spent on the warm-up.")
     paraphrase: bool = Field(False, description="Each account rewords the wrappers in its own way.")
+    client: Literal["rotating", "per_account"] = Field(
+        "rotating", description="User agents: a few rotated by every account, or one per account as people have."
+    )
+    parameters: Literal["uniform", "varied"] = Field(
+        "uniform", description="One temperature and max_tokens throughout, or varied as people's are."
+    )
+    sticky_ips: int = Field(
+        0, ge=0, le=64, description="Residential addresses each account keeps to itself (0: rotate the pool)."
+    )
+    ip_pool_name: str | None = Field(
+        None, min_length=1, description="The address pool's provider: campaigns naming one provider share its pool."
+    )
+    coverage: Literal["random", "queue"] = Field(
+        "random", description="Items drawn at random, or from one shared queue: no item twice across the accounts."
+    )
+    shifts: int = Field(0, ge=0, le=1_000, description="Accounts work in shifts, starting and stopping together.")
+    aged_share: float = Field(
+        0.0, ge=0, le=1, description="Share of accounts bought aged and verified (they look established)."
+    )
 
 
 class Scenario(_Strict):
@@ -101,6 +142,12 @@ class Scenario(_Strict):
                 )
             if campaign.pivot_share > 0 and self.release is None:
                 raise ValueError(f"campaign {campaign.id!r} has pivot_share but the scenario has no [release]")
+            if campaign.shifts > campaign.accounts:
+                raise ValueError(f"campaign {campaign.id!r} has more shifts than accounts")
+            if campaign.shifts and campaign.replace_banned:
+                raise ValueError(f"campaign {campaign.id!r}: replace_banned is a schedule of its own; drop shifts")
+            if campaign.shifts and campaign.warmup_days:
+                raise ValueError(f"campaign {campaign.id!r}: each shift starts fresh; drop warmup_days")
         return self
 
     @property

@@ -7,6 +7,8 @@ share of each source per group. Arrays are built a column at a time.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +49,21 @@ TRANSLATOR_TEMPLATES = (
     "把下面这段话翻译成中文：{q}",  # noqa: RUF001 (Chinese punctuation)
 )
 RESEARCH_SUFFIXES = ("\nLet's think step by step.", "\nAnswer with the final number after '####'.", "")
+# Open-source agent frameworks send one fixed prompt around every user's task, with the app's own tools.
+# The first is the ReAct prompt published with LangChain (hub "hwchase17/react"); the second is written here
+# in the manner of code-acting agents.
+AGENT_FRAMEWORK_PROMPTS = (
+    "Answer the following questions as best you can. You have access to the following tools:\n\n{tools}\n\n"
+    "Use the following format:\n\nQuestion: the input question you must answer\nThought: you should always "
+    "think about what to do\nAction: the action to take, should be one of [{tool_names}]\nAction Input: the "
+    "input to the action\nObservation: the result of the action\n... (this Thought/Action/Action Input/"
+    "Observation can repeat N times)\nThought: I now know the final answer\nFinal Answer: the final answer to "
+    "the original input question\n\nBegin!\n\nQuestion: {q}\nThought:",
+    "You are an expert assistant who solves tasks by writing Python code that calls the tools below. At each "
+    "step write a short 'Thought:' and then a 'Code:' block ending with '<end_code>'.\nTools:\n{tools}\n\n"
+    "Task: {q}",
+)
+ASSIGNMENT_ITEMS = 40  # the items a class works through together
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,7 @@ class TextSource:
         if not reasoning:
             raise ValueError("the reasoning wrappers are empty")
         self.reasoning = reasoning
+        self._queue: _Queue | None = None
         users = [
             (name, text)
             for name in ("sharegpt", "nq", "hh_rlhf", "arena_hard", "mt_bench")
@@ -109,6 +127,20 @@ class TextSource:
     def _pick(self, rng: Rng, n: int, size: int) -> list[int]:
         picks: list[int] = rng.integers(0, size, n).tolist()
         return picks
+
+    def _pick_items(self, rng: Rng, n: int, size: int) -> list[int]:
+        """The task items a campaign sends: at random, or the next ones of its queue."""
+        return self._pick(rng, n, size) if self._queue is None else self._queue.take(n, size)
+
+    def queued(self, key: str, start: int) -> TextSource:
+        """A view of this source that draws task items from one shuffled queue (``key``), from position ``start`` on.
+
+        A campaign splitting a dataset among its accounts asks each item once until the whole set is done:
+        its accounts' items never repeat across accounts (complementary coverage).
+        """
+        view = copy.copy(self)
+        view._queue = _Queue(key, start)
+        return view
 
     def chat(self, rng: Rng, n: int) -> Texts:
         """Real user prompts; a third of them follow an earlier turn."""
@@ -157,6 +189,36 @@ class TextSource:
             [f"student+{self.item_names[i]}" for i in picks],
         )
 
+    def assignment(self, rng: Rng, n: int, classes: list[int]) -> Texts:
+        """A class's homework: each class works through its own ``ASSIGNMENT_ITEMS`` items, asking for help."""
+        item = self._pick(rng, n, ASSIGNMENT_ITEMS)
+        which = self._pick(rng, n, len(STUDENT_TEMPLATES))
+        picks = [_stable(f"class/{c}/{j}", len(self.item_q)) for c, j in zip(classes, item, strict=True)]
+        return Texts(
+            [STUDENT_TEMPLATES[w].format(q=self.item_q[i]) for w, i in zip(which, picks, strict=True)],
+            [self.item_a[i] for i in picks],
+            [f"student+{self.item_names[i]}" for i in picks],
+        )
+
+    def framework(self, rng: Rng, n: int, framework: int, accounts: list[int]) -> Texts:
+        """Apps built on one open-source agent framework: its fixed prompt, each app's own tools, users' tasks."""
+        template = AGENT_FRAMEWORK_PROMPTS[framework % len(AGENT_FRAMEWORK_PROMPTS)]
+        picks = self._pick(rng, n, len(self.user_texts))
+        answers = self._pick(rng, n, len(self.qa_a))
+        prompts: list[str] = []
+        tools: list[list[str] | None] = []
+        for account, i in zip(accounts, picks, strict=True):
+            _, schema = self.tools[_stable(f"app/{framework}/{account}", len(self.tools))]
+            names = [f["name"] for f in json.loads(schema)]
+            prompts.append(template.format(tools=schema, tool_names=", ".join(names), q=self.user_texts[i][:600]))
+            tools.append(names)
+        return Texts(
+            prompts,
+            [self.qa_a[a][:400] for a in answers],
+            [f"agent_framework+{self.user_names[i]}" for i in picks],
+            tools=tools,
+        )
+
     def tool_calls(self, rng: Rng, n: int) -> Texts:
         """Real function-calling requests with their schemas, as an agent framework sends them."""
         picks = self._pick(rng, n, len(self.tools))
@@ -171,7 +233,7 @@ class TextSource:
 
     def wrapped_qa(self, rng: Rng, n: int, templates: tuple[str, ...], source: str) -> Texts:
         """Campaign wrappers around real questions with real answers."""
-        picks = self._pick(rng, n, len(self.qa_q))
+        picks = self._pick_items(rng, n, len(self.qa_q))
         second = self._pick(rng, n, len(self.qa_a))
         which = self._pick(rng, n, len(templates))
         return Texts(
@@ -185,7 +247,7 @@ class TextSource:
 
     def rubric(self, rng: Rng, n: int) -> Texts:
         """MT-bench's real judge templates filled with real questions and answers."""
-        picks = self._pick(rng, n, len(self.qa_q))
+        picks = self._pick_items(rng, n, len(self.qa_q))
         judges = self._pick(rng, n, len(self.judges))
         prompts = []
         for j, i in zip(judges, picks, strict=True):
@@ -200,7 +262,7 @@ class TextSource:
 
     def censorship(self, rng: Rng, n: int) -> Texts:
         """Sensitive questions with requests for a censorship-safe answer."""
-        picks = self._pick(rng, n, len(self.censored))
+        picks = self._pick_items(rng, n, len(self.censored))
         which = self._pick(rng, n, len(wrappers.CENSORSHIP))
         return Texts(
             [wrappers.CENSORSHIP[w].format(q=self.censored[i]) for w, i in zip(which, picks, strict=True)],
@@ -210,7 +272,7 @@ class TextSource:
 
     def _wrapped_instructions(self, rng: Rng, n: int, templates: tuple[str, ...], label: str) -> Texts:
         """Alpaca / self-instruct / WizardLM instructions inside one of ``templates``."""
-        picks = self._pick(rng, n, len(self.instr))
+        picks = self._pick_items(rng, n, len(self.instr))
         which = self._pick(rng, n, len(templates))
         return Texts(
             [templates[w].format(q=self.instr[i]) for w, i in zip(which, picks, strict=True)],
@@ -224,8 +286,8 @@ class TextSource:
 
     def agentic(self, rng: Rng, n: int) -> Texts:
         """Tool-use trajectories (BFCL requests and schemas) and coding with explanations."""
-        picks = self._pick(rng, n, len(self.tools))
-        code = self._pick(rng, n, len(self.code))
+        picks = self._pick_items(rng, n, len(self.tools))
+        code = self._pick_items(rng, n, len(self.code))
         is_tool = (rng.random(n) < 0.6).tolist()
         which = self._pick(rng, n, 2)
         prompts: list[str] = []
@@ -264,6 +326,29 @@ class TextSource:
         which = rng.integers(0, len(makers), n)
         parts = [makers[m](rng, int((which == m).sum())) for m in range(len(makers))]
         return interleave(parts, which)
+
+
+class _Queue:
+    """One shuffled order per pool size, read from a cursor: each item once per pass over the pool."""
+
+    def __init__(self, key: str, start: int) -> None:
+        self.key = key
+        self.cursors: dict[int, int] = {}
+        self.start = start
+        self.orders: dict[int, np.ndarray] = {}
+
+    def take(self, n: int, size: int) -> list[int]:
+        if size not in self.orders:
+            seed = int.from_bytes(hashlib.blake2b(f"{self.key}/{size}".encode(), digest_size=8).digest(), "big")
+            self.orders[size] = np.random.default_rng(seed).permutation(size)
+        cursor = self.cursors.get(size, self.start)
+        self.cursors[size] = cursor + n
+        picks: list[int] = self.orders[size][(cursor + np.arange(n)) % size].tolist()
+        return picks
+
+
+def _stable(text: str, modulo: int) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") % modulo
 
 
 class _Defaulting(dict[str, str]):
