@@ -8,6 +8,7 @@ The tree::
     |   +-- FormatError          a file is not what its name says (truncated gzip, not Parquet)
     |   +-- SchemaError          a table's columns are missing or of the wrong type
     +-- ConvertError             an input of another format cannot be mapped onto v1
+    +-- WatermarkError           a watermark key, tokenizer or text input that cannot be used
 
 Bad *rows* are not errors: they are quarantined as rejections with their reason
 (see :mod:`distillguard.ingest.rejections`) and the run goes on. Errors are for
@@ -39,3 +40,7 @@ class SchemaError(DatasetError):
 
 class ConvertError(DistillguardError):
     """An input in another format (LiteLLM, OpenAI pairs) cannot be mapped onto v1."""
+
+
+class WatermarkError(DistillguardError):
+    """A watermark key file, tokenizer or input that cannot be used (missing, malformed, of another scheme)."""
