@@ -29,6 +29,7 @@ from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
 from distillguard.signals.extraction import MODEL_VERSION
 from distillguard.signals.static_embedding import TABLE_NAME
+from distillguard.watermark.cli import watermark
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -462,3 +463,6 @@ def serve(
         proxy_headers=False,
         timeout_graceful_shutdown=30,
     )
+
+
+main.add_command(watermark)
