@@ -717,11 +717,11 @@ def plain_asks(language: Language) -> tuple[str, ...]:
 
 
 def benign_twin(family: str, rng: random.Random) -> str:
-    """The benign twin of :func:`language_wrapper`'s wrappers: a layout of ``family`` in a language with asks for it,
-    its labels in that language, and a plain request of that language where the ask would be.
+    """The benign twin of :func:`language_wrapper`'s wrappers: its layout, labels and language, asked plainly.
 
-    The same item, the same labels and the same language as a positive, asked plainly: the words that make a
-    language (its labels, its function words) must count for nothing, only the ask.
+    A layout of ``family`` in a language with asks for it, its labels in that language, and a plain request of that
+    language where the ask would be: the words that make a language (its labels, its function words) must count for
+    nothing, only the ask.
     """
     language = rng.choice([lang for lang in LANGUAGES if family in lang.asks])
     labels = {"{Q}": language.question, "{A}": language.answer, "{P}": language.problem, "{I}": language.item}

@@ -27,6 +27,7 @@ from distillguard.scan.run import ScanOptions
 from distillguard.scan.run import scan as run_scan
 from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
+from distillguard.watermark.cli import watermark
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -442,3 +443,6 @@ def serve(
         timeout_graceful_shutdown=30,
         http="distillguard.gateway.server:GatewayHttpProtocol",  # a deadline on each request's headers
     )
+
+
+main.add_command(watermark)

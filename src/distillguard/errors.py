@@ -9,7 +9,8 @@ The tree::
     |   +-- SchemaError          a table's columns are missing or of the wrong type
     +-- ConvertError             an input of another format cannot be mapped onto v1
     +-- ModelError               a model file is missing, corrupt, of another version, or not the one released
-        +-- EmbeddingError       the static embedding table (or its tokenizer) does not load
+    |   +-- EmbeddingError       the static embedding table (or its tokenizer) does not load
+    +-- WatermarkError           a watermark key, tokenizer or text input that cannot be used
 
 Bad *rows* are not errors: they are quarantined as rejections with their reason
 (see :mod:`distillguard.ingest.rejections`) and the run goes on. Errors are for
@@ -49,3 +50,7 @@ class ModelError(DistillguardError):
 
 class EmbeddingError(ModelError):
     """The static embedding table or its tokenizer does not load."""
+
+
+class WatermarkError(DistillguardError):
+    """A watermark key file, tokenizer or input that cannot be used (missing, malformed, of another scheme)."""

@@ -37,7 +37,7 @@ from starlette.routing import Route
 REASONING: Final = "The user asks a question; recall the fact and answer briefly."
 ANSWER: Final = "<think>Check the fact once more.</think>\n\nThe capital of France is Paris."
 PIECES: Final = ("<thi", "nk>Check the fact ", "once more.</th", "ink>\n\nThe capital", " of France is Paris.")
-SEEN_HEADERS: Final = ("x-distillguard-watermark", "x-request-id")
+SEEN_HEADERS: Final = ("x-distillguard-watermark", "x-distillguard-account", "x-request-id")
 
 
 def _completion(model: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -158,6 +158,8 @@ async def chat(request: Request) -> Response:
     if model == "canned-shapes":
         completion["choices"][0]["message"] = _shapes_message()
         completion["choices"][0]["logprobs"] = _SECRET_LOGPROBS
+    if model == "canned-echo":  # the body the gateway sent, as the answer (for tests of body edits)
+        completion["choices"][0]["message"] = {"role": "assistant", "content": orjson.dumps(body).decode()}
     content = orjson.dumps(completion)
     if model == "canned-gzip":
         encoded = {"content-encoding": "gzip"}

@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from distillguard.config import describe_validation_error, read_toml
 from distillguard.errors import ConfigError
 from distillguard.gateway.client_address import parse_network
+from distillguard.gateway.watermark import WatermarkSettings
 
 Action = Literal["allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block"]
 Verdict = Literal["allow", "review", "block"]
@@ -153,6 +154,7 @@ class GatewaySettings(_Strict):
     )
     watermark_header: str = "X-Distillguard-Watermark"
     watermark_hook: str | None = Field(None, pattern=r"^[\w.]+:[\w]+$", description="module:function")
+    watermark: WatermarkSettings = WatermarkSettings()
     max_body_bytes: int = Field(1_048_576, ge=1_024)
     header_timeout_s: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
     body_timeout_s: float = Field(30.0, gt=0, description="A request's body must arrive within this after its headers.")
