@@ -353,6 +353,11 @@ def scan(
         f"{verdicts['block']:,} block, {verdicts['review']:,} review; "
         f"{summary['campaigns']} campaigns; {summary['seconds']['total']} s"
     )
+    if (refused := summary.get("refusals")) is not None:
+        click.echo(
+            f"{refused['total']:,} requests refused before the gateway's engine; {refused['key_failures']:,} "
+            f"without a valid key, from {refused['key_failure_addresses']:,} addresses (summary.json: refusals)"
+        )
     click.echo(f"results in {out}: accounts.parquet, campaigns.json, report.html, rejected.jsonl, summary.json")
 
 

@@ -12,8 +12,11 @@ from typing import Final, Literal
 
 import pyarrow as pa
 
-TableName = Literal["exchanges", "accounts", "labels"]
-TABLES: Final[tuple[TableName, ...]] = ("exchanges", "accounts", "labels")
+TableName = Literal["exchanges", "accounts", "labels", "refusals"]
+#: The v1 tables, then ``refusals``: not part of exchange-log v1, the gateway's record of the requests it
+#: refused before they reached its engine (no key, an unknown key, a bad or oversized body), kept beside its
+#: v1 tables in the event log; readers that keep to v1 ignore the directory.
+TABLES: Final[tuple[TableName, ...]] = ("exchanges", "accounts", "labels", "refusals")
 
 TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 MESSAGE: Final = pa.struct([("role", pa.string()), ("content", pa.string())])
@@ -71,10 +74,25 @@ LABEL_FIELDS: Final[tuple[Field, ...]] = (
     Field("role", pa.string()),
 )
 
+REFUSAL_FIELDS: Final[tuple[Field, ...]] = (
+    Field("request_id", pa.string(), required=True),
+    Field("timestamp", TIMESTAMP, required=True),
+    Field("status", pa.int32(), required=True),  # 400, 401, 404, 405, 413, 499
+    Field("reason", pa.string(), required=True),  # the error code: invalid_api_key, body_too_large, ...
+    Field("account_id", pa.string()),  # when the key was valid
+    Field("api_key_id", pa.string()),
+    Field("ip", pa.string()),
+    Field("user_agent", pa.string()),
+    Field("method", pa.string()),
+    Field("path", pa.string()),
+    Field("body_bytes", pa.int64()),  # what the client declared or sent, as far as it was read
+)
+
 FIELDS: Final[dict[TableName, tuple[Field, ...]]] = {
     "exchanges": EXCHANGE_FIELDS,
     "accounts": ACCOUNT_FIELDS,
     "labels": LABEL_FIELDS,
+    "refusals": REFUSAL_FIELDS,
 }
 
 #: The field whose value must be unique within a table.
@@ -82,6 +100,7 @@ KEY_FIELD: Final[dict[TableName, str]] = {
     "exchanges": "request_id",
     "accounts": "account_id",
     "labels": "account_id",
+    "refusals": "request_id",
 }
 
 

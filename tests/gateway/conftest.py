@@ -137,7 +137,11 @@ def serve(directory: Path, config: str, upstream: str, port: int, *options: str)
     path.write_text(config, encoding="utf-8")
     command = [sys.executable, "-m", "distillguard", "serve", "--upstream", upstream, "--config", str(path)]
     process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning", *options], env={**os.environ})
-    wait_for_port(port, process, timeout_s=90)  # several workers each load the model; two shared cores are slow
+    try:
+        wait_for_port(port, process, timeout_s=90)  # several workers each load the model; two shared cores are slow
+    except RuntimeError:
+        stop(process)
+        raise
     return process
 
 

@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -169,7 +170,7 @@ def test_jsonl_parts_are_a_v1_dataset_that_scan_reads(tmp_path: Path) -> None:
     assert sorted(accounts.column("account_id").to_pylist()) == [f"acct-{i}" for i in range(4)]
 
 
-def test_a_failed_flush_keeps_the_records_for_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_keeps_the_records_for_the_next_flush(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = EventLog(EventLogSettings(directory=tmp_path / "log"))
     row = {
         "request_id": "r-1",
@@ -179,34 +180,50 @@ def test_a_failed_flush_keeps_the_records_for_the_next(tmp_path: Path, monkeypat
         "messages": [{"role": "user", "content": "hi"}],
         "response": "",
     }
-    log.record(row, {"request_id": "r-1"})
 
-    def disk_full(path: Path, lines: list[bytes]) -> None:
+    def disk_full(fd: int, data: bytes) -> None:
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(eventlog, "_fsync_append", disk_full)
+        patch.setattr(eventlog, "_write_all", disk_full)
+        log.record(row, {"request_id": "r-1"})  # the request is not failed for it
+        assert log.pending == 1
         with pytest.raises(OSError, match="No space left"):
-            log.flush()
+            log.flush()  # retried, failing again
     assert log.pending == 1
     log.close()
+    assert log.pending == 0
     assert [r["request_id"] for r in logged(tmp_path)] == ["r-1"]
 
 
-def test_a_client_leaving_mid_stream_is_logged_as_499(gateway_dir: Path, upstream_url: str) -> None:
+async def raw_chat(port: int, body: dict[str, Any]) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A chat request sent on a bare connection, which the caller can drop whenever it likes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    content = orjson.dumps(body)
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: {PAYG['authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n\r\n"
+    )
+    writer.write(head.encode() + content)
+    await writer.drain()
+    return reader, writer
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_client_leaving_before_its_answer_is_logged_as_499(
+    gateway_dir: Path, upstream_url: str, stream: bool
+) -> None:
     port = free_port()
     process = serve(gateway_dir, CONFIG, upstream_url, port)
 
     async def leave_early() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        body = orjson.dumps({**chat_body(stream=True), "model": "canned-trickle"})
-        head = (
-            f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: {PAYG['authorization']}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
-        writer.write(head.encode() + body)
-        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
-        await reader.readuntil(b"\n\n")  # the first event, then away
+        if stream:
+            reader, writer = await raw_chat(port, {**chat_body(stream=True), "model": "canned-trickle"})
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+            await reader.readuntil(b"\n\n")  # the first event, then away
+        else:
+            _, writer = await raw_chat(port, {**chat_body(), "model": "canned-slow-3"})
+            await asyncio.sleep(0.5)  # the upstream is still thinking: away
         writer.close()
         await writer.wait_closed()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:

@@ -7,18 +7,23 @@ Per request: authenticate the key (401), read the body within ``max_body_bytes``
 :class:`~distillguard.gateway.engine.Engine` scores, decides and takes the request from the
 account's budget; a refusal (403, 429 with ``Retry-After``, 503) is answered
 here, and the rest go upstream with their edits. Upstream failures reach the client as 502/504
-in OpenAI's error shape, in a stream as a final ``error`` event. Every request, refused or not,
-is written to the event log with its decision.
+in OpenAI's error shape (never the upstream's address or body), in a stream as a final ``error``
+event. Every request is written to the event log: an exchange with its decision, or, refused
+before the engine (401, 400, 413, 404, 405, a client gone mid-body), a refusal record.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import anyio
@@ -43,6 +48,8 @@ from distillguard.gateway.watermark import edit_request_body, might_carry_client
 
 LOG = logging.getLogger("distillguard.gateway")
 CHAT_PATH = "/v1/chat/completions"
+UPSTREAM_FAILED = "The upstream model server failed"
+REFUSAL_TEXT = 256  # characters of a refused request's path and user agent kept
 #: Where ``serve --workers N`` hands the settings to its worker processes (JSON).
 SETTINGS_VARIABLE = "DISTILLGUARD_GATEWAY_SETTINGS"
 
@@ -120,11 +127,46 @@ class Gateway:
         header = request.headers.get("authorization", "")
         key = header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("api-key", "")
         if not key:
-            return error_response(401, "Missing API key: send Authorization: Bearer KEY", "invalid_request_error", None)
+            missing = error_response(
+                401, "Missing API key: send Authorization: Bearer KEY", "invalid_request_error", None
+            )
+            return self.refused(request, missing, "missing_api_key")
         entry = self.keys.lookup(key)
         if entry is None:
-            return error_response(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
+            wrong = error_response(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
+            return self.refused(request, wrong, "invalid_api_key")  # the key itself is never recorded
         return entry
+
+    def refused(
+        self,
+        request: Request,
+        response: Response,
+        reason: str,
+        *,
+        entry: KeyEntry | None = None,
+        body_bytes: int | None = None,
+    ) -> Response:
+        """Record a request refused before the engine (event log and metrics) and return its ``response``."""
+        if body_bytes is None:
+            declared = request.headers.get("content-length", "")
+            body_bytes = int(declared) if declared.isdigit() and len(declared) < 19 else None
+        request_id = f"dg-{uuid.uuid4().hex}"
+        record: dict[str, Any] = {
+            "request_id": request_id,
+            "timestamp": datetime.now(UTC),
+            "status": response.status_code,
+            "reason": reason,
+            "account_id": entry.account_id if entry else None,
+            "api_key_id": entry.key_id if entry else None,
+            "ip": self._client_ip(request),
+            "user_agent": (request.headers.get("user-agent") or "")[:REFUSAL_TEXT] or None,
+            "method": request.method[:16],
+            "path": request.url.path[:REFUSAL_TEXT],
+            "body_bytes": body_bytes,
+        }
+        self.engine.refused(record)
+        response.headers["x-request-id"] = request_id
+        return response
 
     async def _body(self, request: Request) -> bytes | Response:
         limit = self.settings.max_body_bytes
@@ -175,15 +217,14 @@ class Gateway:
         except TimeoutError:
             return error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
         except aiohttp.ClientError as exc:
-            return error_response(502, f"The upstream model server failed: {exc}", "upstream_error", "upstream_error")
+            LOG.warning("upstream %s/v1/models failed: %r", self.upstream, exc)
+            return error_response(502, UPSTREAM_FAILED, "upstream_error", "upstream_error")
         return self._passthrough(upstream.status, content)
 
     def _passthrough(self, status: int, content: bytes) -> Response:
+        """The upstream's answer, or for a server error one of ours: its body and address are not the client's."""
         if status >= 500:
-            detail = content[:300].decode("utf-8", "replace")
-            return error_response(
-                502, f"The upstream model server answered {status}: {detail}", "upstream_error", "upstream_error"
-            )
+            return error_response(502, f"{UPSTREAM_FAILED} (status {status})", "upstream_error", "upstream_error")
         return Response(content, status_code=status, media_type="application/json")
 
     def _upstream_headers(self, exchange: Exchange | None) -> dict[str, str]:
@@ -220,7 +261,7 @@ class Gateway:
             with anyio.fail_after(self.settings.body_timeout_s):
                 body = await self._body(request)
         except ClientDisconnect:
-            return Response(status_code=400)
+            return self.refused(request, Response(status_code=499), "client_disconnected", entry=entry)
         except TimeoutError:
             self.engine.metrics.timeouts.labels("body").inc()
             response = error_response(
@@ -230,13 +271,14 @@ class Gateway:
                 "request_timeout",
             )
             response.headers["connection"] = "close"
-            return response
+            return self.refused(request, response, "body_timeout", entry=entry)
         if isinstance(body, Response):
-            return body
+            return self.refused(request, body, "body_too_large", entry=entry)
         try:
             chat = parse_chat_request(body)
         except BadRequestError as exc:
-            return error_response(400, exc.message, "invalid_request_error", exc.code, exc.param)
+            bad = error_response(400, exc.message, "invalid_request_error", exc.code, exc.param)
+            return self.refused(request, bad, exc.code, entry=entry, body_bytes=len(body))
         exchange, refusal = await self.engine.assess(
             entry, chat, ip=self._client_ip(request), user_agent=request.headers.get("user-agent"), started=started
         )
@@ -246,7 +288,7 @@ class Gateway:
         body = self._watermark_body(exchange, body)
         if chat.stream:
             return await self._forward_stream(exchange, body, headers, started)
-        return await self._forward(exchange, body, headers, started)
+        return await self._forward(request, exchange, body, headers, started)
 
     async def _upstream_failed(
         self, exchange: Exchange, outcome: Outcome, exc: TimeoutError | aiohttp.ClientError
@@ -256,22 +298,33 @@ class Gateway:
             outcome.status, outcome.error = 504, "upstream timeout"
             response = error_response(504, "The upstream model server timed out", "upstream_error", "upstream_timeout")
         else:
-            outcome.status, outcome.error = 502, f"upstream: {exc!r}"
-            message = f"The upstream model server failed: {exc}"
-            response = error_response(502, message, "upstream_error", "upstream_error")
+            outcome.status, outcome.error = 502, f"upstream: {exc!r}"  # the details stay in the event log
+            response = error_response(502, UPSTREAM_FAILED, "upstream_error", "upstream_error")
         await self.engine.settle(exchange, outcome, None)
         return response
 
-    async def _forward(self, exchange: Exchange, body: bytes, headers: dict[str, str], started: float) -> Response:
+    async def _forward(
+        self, request: Request, exchange: Exchange, body: bytes, headers: dict[str, str], started: float
+    ) -> Response:
         outcome = Outcome()
         sent = time.perf_counter()
+        watch = ClientWatch(request)
         try:
-            async with self.client.post(
-                f"{self.upstream}/v1/chat/completions", data=body, headers=self._upstream_headers(exchange)
-            ) as upstream:
+            async with (
+                watch,
+                self.client.post(
+                    f"{self.upstream}/v1/chat/completions", data=body, headers=self._upstream_headers(exchange)
+                ) as upstream,
+            ):
                 status, content = upstream.status, await upstream.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             return await self._upstream_failed(exchange, outcome, exc)
+        except asyncio.CancelledError:
+            if not watch.left:
+                raise
+            outcome.status, outcome.error = 499, "client went away before the answer"  # the upstream call is dropped
+            await self.engine.settle(exchange, outcome, None)
+            return Response(status_code=499)
         back = time.perf_counter()
         if status != 200:
             response = self._passthrough(status, content)
@@ -366,6 +419,39 @@ class Gateway:
             yield done
 
 
+class ClientWatch:
+    """Within its block, the task that entered it is cancelled if the client disconnects (``left`` says so).
+
+    For a whole (not streamed) answer: nothing else listens to the connection while the upstream
+    works, so without this a client that left would be logged as answered, and the upstream would
+    go on generating for no one.
+    """
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.left = False
+        self._owner: asyncio.Task[Any] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ClientWatch:
+        self._owner = asyncio.current_task()
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+        if self.left and self._owner is not None:
+            self._owner.uncancel()  # the cancellation was ours: the caller answers 499 and goes on
+
+    async def _watch(self) -> None:
+        while (await self.request.receive())["type"] != "http.disconnect":
+            pass
+        self.left = True
+        if self._owner is not None:
+            self._owner.cancel()
+
+
 def _edited_event(editor: StreamEditor, event: Event) -> bytes | None:
     """One upstream event as the client gets it, or ``None`` when nothing of it may be sent."""
     if event.data is None:
@@ -422,12 +508,15 @@ def create_app(settings: GatewaySettings, *, state: StateStore | None = None) ->
             await gateway.stop()
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        message = f"Unknown request URL: {request.method} {request.url.path}"
-        return error_response(404, message, "invalid_request_error", "unknown_url")
+        message = f"Unknown request URL: {request.method} {request.url.path[:REFUSAL_TEXT]}"
+        return gateway.refused(
+            request, error_response(404, message, "invalid_request_error", "unknown_url"), "unknown_url"
+        )
 
     async def not_allowed(request: Request, exc: Exception) -> Response:
-        message = f"Method {request.method} is not allowed on {request.url.path}"
-        return error_response(405, message, "invalid_request_error", "method_not_allowed")
+        message = f"Method {request.method[:16]} is not allowed on {request.url.path[:REFUSAL_TEXT]}"
+        refusal = error_response(405, message, "invalid_request_error", "method_not_allowed")
+        return gateway.refused(request, refusal, "method_not_allowed")
 
     starlette = Starlette(
         routes=[
@@ -439,6 +528,9 @@ def create_app(settings: GatewaySettings, *, state: StateStore | None = None) ->
         exception_handlers={404: not_found, 405: not_allowed},
         lifespan=lifespan,
     )
+    # No redirect of /v1/chat/completions/ to the slash-less path: it came before any key check and named
+    # the client's own Host header back to it. Such paths are unknown URLs, refused and recorded.
+    starlette.router.redirect_slashes = False
     return GatewayApp(gateway, starlette)
 
 

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import multiprocessing
+import os
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +28,7 @@ from distillguard.gateway.batching import ScoringBatcher
 from distillguard.gateway.chat_request import ChatRequest
 from distillguard.gateway.conversation import TurnPlan, conversation_turns, plan_turns, request_scores
 from distillguard.gateway.decisions import DecisionTable
-from distillguard.gateway.eventlog import EventLog
+from distillguard.gateway.eventlog import EventLog, watch_parent
 from distillguard.gateway.keys import KeyEntry
 from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.policy import Decision, decide
@@ -84,6 +85,24 @@ CHALLENGED = Refusal(
 STATE_DOWN = Refusal(503, "Rate-limit state is unavailable; retry shortly", "server_error", "state_unavailable")
 
 
+class _Bucket:
+    """A token bucket of ``rate`` a second, holding a second's worth (this process only)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
 def _since(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
@@ -109,7 +128,12 @@ class Engine:
         self.batcher = ScoringBatcher(self.model)
         self.hook: WatermarkHook | None = load_hook(settings.watermark_hook)
         # parts are finished in a process of their own, away from the event loop's interpreter lock
-        self._finisher = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._finisher = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=watch_parent,
+            initargs=(os.getpid(),),
+        )
         self.log = EventLog(settings.event_log, finisher=self._finisher)
         self.reloadable: dict[str, Any] = {"decisions": self.decisions}
         self.metrics = GatewayMetrics()
@@ -121,6 +145,8 @@ class Engine:
         self.metrics.gauge("distillguard_scoring_batches", "Calls of the batch scorer.", lambda: self.batcher.batches)
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
+        self._refusals = _Bucket(settings.event_log.max_refusals_per_second)
+        self._refusals_warned = -60.0
 
     async def start(self) -> None:
         """Start the flush and reload loops."""
@@ -327,6 +353,23 @@ class Engine:
         self.log.record(row, record)
         self.metrics.observe(exchange.key.tier, decision.verdict, decision.action, outcome.status, added_ms)
         return input_tokens + output_tokens
+
+    def refused(self, record: dict[str, Any]) -> None:
+        """Count a request refused before the engine and log its record (``refusals`` table of the event log).
+
+        Up to ``event_log.max_refusals_per_second`` records a second are logged; beyond, a flood (keys
+        tried by the thousand) is counted in the metrics, not written, and said in the log once a minute.
+        """
+        self.metrics.refuse(record["status"], record["reason"])
+        if self._refusals.take():
+            self.log.refused(record)
+            return
+        self.metrics.refusals_unlogged.inc()
+        now = time.monotonic()
+        if now - self._refusals_warned >= 60:
+            self._refusals_warned = now
+            limit = self.settings.event_log.max_refusals_per_second
+            LOG.warning("over %d refused requests a second: the rest are counted in the metrics only", limit)
 
     def settle_soon(self, exchange: Exchange, outcome: Outcome) -> None:
         """:meth:`settle` from code that cannot wait (a stream's end): record now, spend tokens in a task."""

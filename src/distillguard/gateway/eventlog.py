@@ -1,23 +1,32 @@
-"""Every exchange the gateway sees, written in exchange-log v1, crash-safe.
+"""Every request the gateway sees, written in exchange-log v1, crash-safe.
 
-Layout of ``[event_log] directory``::
+Layout of ``[event_log] directory`` (:mod:`distillguard.ingest.gateway_log` reads it)::
 
     exchanges/part-<host>-<pid>-<start>-<seq>.parquet  finished parts: a v1 dataset `scan` reads as is
-    decisions/part-<host>-<pid>-<start>-<seq>.jsonl one decision per request, with its reasons
-    rejected/part-...jsonl                      rows that failed v1 validation (never expected)
-    .journal/                                   the parts being written (hidden from readers)
+    refusals/part-...jsonl                      requests refused before the engine (401, 400, 413, ...)
+    decisions/part-...jsonl                     one decision per exchange, with its reasons
+    rejected/part-...jsonl                      rows that failed validation (never expected)
+    .journal/<table>.<stem>.jsonl, <stem>.lock  the parts being written
 
-Records are buffered in memory and appended to a JSON Lines journal every
-``flush_seconds``, with an fsync. When the journal holds ``rotate_rows`` rows, is
-``rotate_seconds`` old, or the gateway shuts down, it is turned into a finished part: read back
-through the v1 validator, written to a temporary file and renamed into place, so a reader never
-sees half a part. A journal left by a crashed process (a dead pid of this host) is finished at the
-next start. A clean shutdown (SIGTERM) loses nothing; a hard kill loses at most the last
-``flush_seconds`` of records, and never corrupts a part.
+Durability. :meth:`EventLog.record` writes its lines to the journal (one ``write`` each, appended)
+before it returns, and the gateway records an exchange before its answer (a stream's ``[DONE]``)
+goes out: a request the client saw answered is in the journal, and a hard kill of the process
+(``kill -9``, the OOM killer) loses none of them. The journals are flushed to the disk (``fsync``)
+every ``flush_seconds``: a crash of the machine itself loses at most that much. A write that fails
+(a full disk) keeps its records in memory and retries them at each flush.
+
+Parts. When the journal holds ``rotate_rows`` rows, is ``rotate_seconds`` old, or the gateway
+shuts down, it is turned into a finished part: read back through the validator, written to a
+temporary file and renamed into place, so a reader never sees half a part. The process writing a
+stem holds a lock (``flock``) on its lock file; whoever finishes a part takes that lock first. So a
+journal nobody holds was left by a process that died, on this host or any other sharing the
+directory, whatever its name or pid: the next start recovers it, and says so in its log. Readers
+need none of this: they read journals up to their last complete line.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import socket
@@ -31,37 +40,54 @@ import orjson
 
 from distillguard.gateway.settings import EventLogSettings
 from distillguard.ingest.dataset import Dataset
+from distillguard.ingest.gateway_log import JOURNAL, journal_path, lock_path, part_path, stem_of_journal
 from distillguard.ingest.rejections import RejectionSink
 from distillguard.ingest.writer import ParquetTableWriter
 from distillguard.json_lines import dumps_line
 
 LOG = logging.getLogger("distillguard.gateway")
-JOURNAL: Final = ".journal"
 _JSON_LINE: Final = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
+#: The journals of one part: the v1 exchanges, their decisions, and the refused requests.
+STREAMS: Final = ("exchanges", "decisions", "refusals")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
-def _fsync_append(path: Path, lines: list[bytes]) -> None:
-    with path.open("ab") as handle:
-        handle.write(b"".join(lines))
-        handle.flush()
-        os.fsync(handle.fileno())
+class _Part:
+    """The journals of one stem, open for appending, and the lock that says a live process writes them."""
+
+    def __init__(self, root: Path, stem: str) -> None:
+        self.stem = stem
+        # locked before it has its name, so no process ever sees the stem's lock file unlocked while we live
+        claimed = lock_path(root, stem).with_suffix(f".lock-{os.getpid()}")
+        self.lock = os.open(claimed, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        claimed.replace(lock_path(root, stem))
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        self.fds = {name: os.open(journal_path(root, name, stem), flags, 0o644) for name in STREAMS}
+        self.rows = 0  # exchanges and refusals
+        self.started = time.monotonic()
+
+    def sync(self) -> None:
+        for fd in self.fds.values():
+            os.fsync(fd)
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+        os.close(self.lock)  # releases the lock: whoever finishes the part takes it next
 
 
 class EventLog:
-    """Buffers exchange and decision records and writes them as described in the module docstring.
+    """Writes exchange, decision and refusal records as described in the module docstring.
 
-    :meth:`record` is cheap and safe from the event loop; :meth:`flush` does the file work and is
-    meant for a worker thread; calls to it are serialised by a lock.
+    :meth:`record` and :meth:`refused` are called from the event loop (a few microseconds: the lines
+    are serialised and appended); :meth:`flush` does the slow file work (``fsync``, finishing parts)
+    and is meant for a worker thread.
     """
 
     def __init__(
@@ -77,82 +103,99 @@ class EventLog:
         self.host = (host or socket.gethostname()).replace(".", "_").replace("-", "_")
         self.pid = os.getpid() if pid is None else pid
         self.journal_dir = self.root / JOURNAL
-        for sub in (JOURNAL, "exchanges", "decisions"):
+        for sub in (JOURNAL, "exchanges", "decisions", "refusals"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()  # file work, one flush at a time
-        self._buffer = threading.Lock()  # the buffers: held only to append or swap, never across file work
-        self._exchanges: list[bytes] = []
-        self._decisions: list[bytes] = []
+        self._lock = threading.Lock()  # the current part and the unwritten lines
+        self._flushing = threading.Lock()  # one flush at a time
+        self._part: _Part | None = None
+        self._unwritten: list[tuple[str, bytes]] = []  # lines a failed write left, in order
         self._finisher = finisher
         self._finishing: list[Future[int]] = []
         self._boot = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000:06d}"
         self._seq = 0
-        self._journal_rows = 0
-        self._journal_started = 0.0
         self.written = 0  # exchange rows in finished parts, by this process
         self.recovered = self.recover()
 
     # -- called from the event loop -------------------------------------------------------------
 
     def record(self, exchange: dict[str, Any], decision: dict[str, Any]) -> None:
-        """Queue one exchange (v1 fields) and its decision record, serialised now.
+        """Append one exchange (v1 fields) and its decision record to the journal, now."""
+        self._append(
+            ("exchanges", dumps_line(exchange, option=_JSON_LINE)),
+            ("decisions", dumps_line(decision, option=_JSON_LINE)),
+        )
 
-        Serialising here, a few microseconds a record, keeps :meth:`flush` down to writing bytes, which
-        releases the interpreter lock: a flush thread that serialised a second of records at once would
-        hold the event loop up for tens of milliseconds.
-        """
-        lines = dumps_line(exchange, option=_JSON_LINE), dumps_line(decision, option=_JSON_LINE)
-        with self._buffer:  # a flush thread swapping the buffers mid-append would lose the record
-            self._exchanges.append(lines[0])
-            self._decisions.append(lines[1])
+    def refused(self, refusal: dict[str, Any]) -> None:
+        """Append the record of a request refused before the engine (see ``distillguard.schema``), now."""
+        self._append(("refusals", dumps_line(refusal, option=_JSON_LINE)))
+
+    def _append(self, *lines: tuple[str, bytes]) -> None:
+        with self._lock:
+            if self._unwritten:  # keep the order: behind the lines still waiting
+                self._unwritten.extend(lines)
+                return
+            try:
+                part = self._open_part()
+                for stream, line in lines:
+                    _write_all(part.fds[stream], line)
+                part.rows += 1
+            except OSError as exc:
+                self._unwritten.extend(lines)
+                LOG.error("event log: cannot write the journal (%s); records kept in memory and retried", exc)
 
     @property
     def pending(self) -> int:
-        """Records not yet in a journal."""
-        return len(self._exchanges)
+        """Records not yet in a journal (a failed write keeps them until the next flush)."""
+        return sum(1 for stream, _ in self._unwritten if stream != "decisions")
 
     # -- file work --------------------------------------------------------------------------------
 
-    def _stem(self) -> str:
-        return f"{self.host}-{self.pid}-{self._boot}-{self._seq:06d}"
+    def _open_part(self) -> _Part:
+        if self._part is None:
+            self._part = _Part(self.root, f"{self.host}-{self.pid}-{self._boot}-{self._seq:06d}")
+            self._seq += 1
+        return self._part
 
-    def _journal(self, table: str, stem: str | None = None) -> Path:
-        return self.journal_dir / f"{table}.{stem or self._stem()}.jsonl"
+    def _retry(self) -> None:
+        """Write the lines a failed write left (under ``_lock``); raises ``OSError`` if it fails again."""
+        if not self._unwritten:
+            return
+        part = self._open_part()
+        while self._unwritten:
+            stream, line = self._unwritten[0]
+            _write_all(part.fds[stream], line)
+            self._unwritten.pop(0)
+            part.rows += stream != "decisions"
 
     def flush(self, *, rotate: bool = False, here: bool = False) -> None:
-        """Append the buffered records to the journal; finish the part when it is due (or ``rotate``).
+        """Retry unwritten lines, ``fsync`` the journals, and finish the part when it is due (or ``rotate``).
 
         ``here`` finishes it in this process even where there is a finisher (at shutdown, when
         nothing waits for the event loop and the process may end as soon as this returns).
         """
-        with self._lock:
-            with self._buffer:
-                exchanges, self._exchanges = self._exchanges, []
-                decisions, self._decisions = self._decisions, []
-            if exchanges:
-                if self._journal_rows == 0:
-                    self._journal_started = time.monotonic()
-                try:
-                    _fsync_append(self._journal("exchanges"), exchanges)
-                    _fsync_append(self._journal("decisions"), decisions)
-                except OSError:  # disk full or gone: keep the records for the next flush
-                    with self._buffer:
-                        self._exchanges[:0] = exchanges
-                        self._decisions[:0] = decisions
-                    raise
-                self._journal_rows += len(exchanges)
-            age = time.monotonic() - self._journal_started
-            due = self._journal_rows >= self.settings.rotate_rows or age >= self.settings.rotate_seconds
-            if self._journal_rows and (rotate or due):
-                stem = self._stem()
-                future = None if here else self._submit(stem)
-                if future is None:
-                    self.written += finish_part(self.root, stem, self.settings.format)
-                else:
-                    future.add_done_callback(self._finished)
-                    self._finishing.append(future)
-                self._seq += 1
-                self._journal_rows = 0
+        with self._flushing:
+            with self._lock:
+                self._retry()
+                part = self._part
+            if part is None:
+                return
+            part.sync()
+            due = (
+                part.rows >= self.settings.rotate_rows
+                or time.monotonic() - part.started >= self.settings.rotate_seconds
+            )
+            if not (rotate or due):
+                return
+            with self._lock:
+                self._part = None  # the next record opens the next part
+            part.sync()  # what was appended since the first sync
+            part.close()
+            future = None if here else self._submit(part.stem)
+            if future is None:
+                self.written += finish_part(self.root, part.stem, self.settings.format)
+            else:
+                future.add_done_callback(self._finished)
+                self._finishing.append(future)
 
     def _submit(self, stem: str) -> Future[int] | None:
         """The part being finished in the finisher's process, or ``None`` without one (or after its shutdown).
@@ -173,48 +216,123 @@ class EventLog:
             LOG.error("event log: finishing a part failed: %s", future.exception())
 
     def close(self) -> None:
-        """Write everything buffered, finish the current part and wait for parts being finished."""
+        """Write everything, finish the current part and wait for parts being finished."""
         self.flush(rotate=True, here=True)
         for future in self._finishing:
             future.exception()  # waits; failures were logged
         self._finishing.clear()
 
     def recover(self) -> int:
-        """Finish the journals that dead processes of this host left behind; returns their rows."""
+        """Finish every journal no live process holds (left by one that died, on any host); returns its rows."""
         rows = 0
-        for journal in sorted(self.journal_dir.glob("exchanges.*.jsonl")):
-            stem = journal.name[len("exchanges.") : -len(".jsonl")]
-            host, _, rest = stem.partition("-")
-            pid_text = rest.partition("-")[0]
-            if host != self.host or not pid_text.isdigit():
-                continue
-            pid = int(pid_text)
-            if pid != self.pid and _pid_alive(pid):
-                continue
-            try:
-                rows += finish_part(self.root, stem, self.settings.format)
-            except FileNotFoundError:  # another process of this host finished it first
-                continue
-            LOG.warning("event log: recovered %s, left by an earlier process", journal.name)
+        stems = {stem_of_journal(j) for j in self.journal_dir.glob("*.*.jsonl")}
+        stems |= {lock.name.removesuffix(".lock") for lock in self.journal_dir.glob("*.lock")}
+        for stem in sorted(stems):
+            journals = [journal_path(self.root, stream, stem) for stream in STREAMS]
+            held = any(j.exists() and j.stat().st_size for j in journals)
+            done = try_finish(self.root, stem, self.settings.format)
+            if done is not None and held:
+                host, _, rest = stem.partition("-")
+                LOG.warning(
+                    "event log: recovered %d exchanges from the journal %s, left by process %s of host %s",
+                    done,
+                    stem,
+                    rest.partition("-")[0],
+                    host,
+                )
+                rows += done
         return rows
+
+
+def watch_parent(parent: int) -> None:
+    """In a finisher process: exit once the gateway process that started it is gone.
+
+    A gateway killed with ``kill -9`` cannot stop its finisher, which would otherwise live on
+    (holding whatever the gateway's standard streams were); a part it was finishing keeps its
+    journal and stays for the next start to recover.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="distillguard-parent-watch", daemon=True).start()
+
+
+def _complete_length(path: Path) -> int:
+    """The length of ``path`` up to its last newline (a crash can leave a line cut short after it)."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        at = size
+        while at > 0:
+            step = min(at, 1 << 16)
+            handle.seek(at - step)
+            block = handle.read(step)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                return at - step + newline + 1
+            at -= step
+        return 0
+
+
+def _cut_partial_line(path: Path) -> None:
+    if not path.exists():
+        return
+    length = _complete_length(path)
+    if length < path.stat().st_size:
+        LOG.warning("event log: %s ended in a line cut short by a crash (never answered); left out", path.name)
+        os.truncate(path, length)
 
 
 def finish_part(root: Path, stem: str, fmt: str) -> int:
     """Turn the journals of ``stem`` under ``root`` into finished parts; returns the exchange rows written."""
-    journal_dir = root / JOURNAL
-    decisions = journal_dir / f"decisions.{stem}.jsonl"
-    if decisions.exists():
-        decisions.replace(root / "decisions" / f"part-{stem}.jsonl")
-    journal = journal_dir / f"exchanges.{stem}.jsonl"
+    return try_finish(root, stem, fmt) or 0
+
+
+def try_finish(root: Path, stem: str, fmt: str) -> int | None:
+    """:func:`finish_part` if no live process holds the stem's lock (else ``None``: nothing done)."""
+    lock = lock_path(root, stem)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a live process writes it, or another finishes it
+        if not lock.exists() or lock.stat().st_ino != os.fstat(fd).st_ino:
+            return None  # finished (and its lock removed) while we waited
+        rows = _finish_locked(root, stem, fmt)
+        lock.unlink()
+        return rows
+    finally:
+        os.close(fd)
+
+
+def _finish_locked(root: Path, stem: str, fmt: str) -> int:
+    for stream in ("decisions", "refusals"):
+        journal = journal_path(root, stream, stem)
+        _cut_partial_line(journal)
+        if journal.exists() and journal.stat().st_size:
+            journal.replace(part_path(root, stream, stem, "jsonl"))
+        else:
+            journal.unlink(missing_ok=True)
+    journal = journal_path(root, "exchanges", stem)
+    _cut_partial_line(journal)
     if not journal.exists():
         return 0
-    target = root / "exchanges" / f"part-{stem}.{fmt}"
+    if not journal.stat().st_size:
+        journal.unlink()
+        return 0
+    target = part_path(root, "exchanges", stem, fmt)
     if fmt == "jsonl":
         with journal.open("rb") as handle:
             rows = sum(1 for _ in handle)
         journal.replace(target)
         return rows
-    rejected = journal_dir / f"rejected.{stem}.jsonl"
+    rejected = root / JOURNAL / f"rejected.{stem}.jsonl"
     temporary = target.with_name(f".{target.name}.tmp")
     with RejectionSink(rejected) as sink:
         reader = Dataset(journal, sink).reader("exchanges")

@@ -30,8 +30,10 @@ import logging
 import os
 import signal
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 
 from distillguard.gateway.chat_request import BadRequestError, chat_request_of
+from distillguard.gateway.client_address import parse_address
 from distillguard.gateway.engine import Engine, Exchange
 from distillguard.gateway.keys import KeyEntry
 from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
@@ -124,16 +127,28 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM s
             return data
         await self._start()
         started = time.perf_counter()
-        try:
-            chat = chat_request_of(data)
-        except BadRequestError as exc:
-            raise HTTPException(status_code=400, detail={"error": exc.message, "param": exc.param}) from None
         metadata = data.get("metadata") or {}
         headers = metadata.get("headers") or {}
         key = key_entry(user_api_key_dict, self.settings.default_tier)
-        ip = metadata.get("requester_ip_address") or None
+        ip = parse_address(str(metadata.get("requester_ip_address") or ""))
+        try:
+            chat = chat_request_of(data)
+        except BadRequestError as exc:
+            self.engine.refused(
+                {
+                    "request_id": f"dg-{uuid.uuid4().hex}",
+                    "timestamp": datetime.now(UTC),
+                    "status": 400,
+                    "reason": exc.code,
+                    "account_id": key.account_id,
+                    "api_key_id": key.key_id,
+                    "ip": None if ip is None else str(ip),
+                    "user_agent": headers.get("user-agent"),
+                }
+            )
+            raise HTTPException(status_code=400, detail={"error": exc.message, "param": exc.param}) from None
         exchange, refusal = await self.engine.assess(
-            key, chat, ip=ip, user_agent=headers.get("user-agent"), started=started
+            key, chat, ip=None if ip is None else str(ip), user_agent=headers.get("user-agent"), started=started
         )
         if refusal is not None:
             detail = {"error": refusal.message, "code": refusal.code}

@@ -1,6 +1,8 @@
 """The gateway's metrics in Prometheus' text format (``GET /metrics``).
 
 - ``distillguard_requests_total{tier, verdict, action, status}``: every request the engine decided;
+- ``distillguard_refused_total{status, reason}``: every request refused before it (keys tried show here);
+- ``distillguard_refusals_unlogged_total``: refusals over the event log's rate for them, counted only;
 - ``distillguard_gateway_seconds``: the time the gateway itself adds to a request (outside the upstream call);
 - ``distillguard_decisions_loaded``, ``distillguard_keys_loaded``: the size of the tables in force;
 - ``distillguard_event_log_pending``: records waiting for the next flush;
@@ -33,6 +35,18 @@ class GatewayMetrics:
             ["tier", "verdict", "action", "status"],
             registry=self.registry,
         )
+        self.refused = Counter(
+            "distillguard_refused",
+            "Requests refused before the engine (no key, an unknown key, a bad or oversized body, an unknown URL), "
+            "by status and reason; never the key.",
+            ["status", "reason"],
+            registry=self.registry,
+        )
+        self.refusals_unlogged = Counter(
+            "distillguard_refusals_unlogged",
+            "Refused requests over event_log.max_refusals_per_second, counted here but not written to the event log.",
+            registry=self.registry,
+        )
         self.added = Histogram(
             "distillguard_gateway_seconds",
             "Time the gateway adds to a request, outside the upstream call.",
@@ -56,6 +70,10 @@ class GatewayMetrics:
         self.requests.labels(tier, verdict, action, str(status)).inc()
         if added_ms is not None:
             self.added.observe(added_ms / 1000)
+
+    def refuse(self, status: int, reason: str) -> None:
+        """Count one request refused before the engine."""
+        self.refused.labels(str(status), reason).inc()
 
     def render(self) -> bytes:
         """The registry in the text exposition format."""

@@ -21,7 +21,8 @@ Example::
     format = "parquet"                       # or "jsonl"
     rotate_rows = 100000                     # a finished part every 100,000 exchanges ...
     rotate_seconds = 300                     # ... or 5 minutes
-    flush_seconds = 1.0
+    flush_seconds = 1.0                      # fsync of the journals (each record is written before its answer)
+    max_refusals_per_second = 1000
 
     [tiers.free]
     requests_per_minute = 20
@@ -120,7 +121,10 @@ class EventLogSettings(_Strict):
     format: Literal["parquet", "jsonl"] = "parquet"
     rotate_rows: int = Field(100_000, ge=1)
     rotate_seconds: float = Field(300.0, gt=0)
-    flush_seconds: float = Field(1.0, gt=0)
+    flush_seconds: float = Field(1.0, gt=0, description="How often the journals are flushed to the disk (fsync).")
+    max_refusals_per_second: int = Field(
+        1000, ge=1, description="Refused requests logged a second per process; beyond, counted in the metrics only."
+    )
 
 
 class GatewaySettings(_Strict):

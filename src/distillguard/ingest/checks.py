@@ -87,6 +87,15 @@ def _negative(field: str) -> Check:
     )
 
 
+def _status(lowest: int, what: str) -> Check:
+    return Check(
+        "status",
+        "bad_status",
+        lambda b: _mask(pc.or_(pc.less(b.column("status"), lowest), pc.greater(b.column("status"), 599))),
+        lambda b, i: f"`status` is {_value(b, 'status', i)}, not {what} ({lowest}-599)",
+    )
+
+
 def _bad_roles(batch: pa.RecordBatch) -> Mask:
     messages = batch.column("messages")
     bad = np.zeros(len(batch), dtype=np.bool_)
@@ -240,12 +249,7 @@ def _exchange_checks(now: datetime, spread_days: int) -> tuple[Check, ...]:
             lambda b: _mask(pc.or_(pc.less(b.column("temperature"), 0), pc.is_nan(b.column("temperature")))),
             lambda b, i: f"`temperature` is {_value(b, 'temperature', i)}, must be a number 0 or more",
         ),
-        Check(
-            "status",
-            "bad_status",
-            lambda b: _mask(pc.or_(pc.less(b.column("status"), 100), pc.greater(b.column("status"), 599))),
-            lambda b, i: f"`status` is {_value(b, 'status', i)}, not an HTTP status (100-599)",
-        ),
+        _status(100, "an HTTP status"),
         _bad_ip("ip"),
     )
 
@@ -276,6 +280,18 @@ def _label_checks() -> tuple[Check, ...]:
     return (_missing("account_id"), _empty_string("account_id"))
 
 
+def _refusal_checks(now: datetime) -> tuple[Check, ...]:
+    required = [f.name for f in FIELDS["refusals"] if f.required]
+    return (
+        *(_missing(name) for name in required),
+        *(_empty_string(name) for name in ("request_id", "reason")),
+        _plausible("timestamp", now, None),
+        _status(400, "a refusal"),
+        _negative("body_bytes"),
+        _bad_ip("ip"),
+    )
+
+
 def checks_for(
     table: TableName, tiers: Sequence[str], *, now: datetime | None = None, spread_days: int = SPREAD_DAYS
 ) -> tuple[Check, ...]:
@@ -285,6 +301,8 @@ def checks_for(
         return _exchange_checks(now, spread_days)
     if table == "accounts":
         return _account_checks(tiers, now)
+    if table == "refusals":
+        return _refusal_checks(now)
     return _label_checks()
 
 

@@ -4,13 +4,13 @@ A dataset is a directory holding ``exchanges``, ``accounts`` and ``labels`` tabl
 (each ``NAME.parquet``, a directory ``NAME/`` of Parquet parts, hive-partitioned or
 not, or ``NAME.jsonl`` / ``.jsonl.gz`` / ``.jsonl.zst``), a directory of Parquet parts
 that is itself the exchanges table, or a single file (its table named by its stem,
-``exchanges`` otherwise).
+``exchanges`` otherwise). A gateway's event log is read with the journals of its unfinished parts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +20,7 @@ from distillguard.config import DEFAULT_BATCH_ROWS, SPREAD_DAYS
 from distillguard.errors import DatasetError
 from distillguard.ingest.candidates import Candidate
 from distillguard.ingest.checks import BatchValidator
+from distillguard.ingest.gateway_log import is_gateway_log, journal_candidates, live_journals
 from distillguard.ingest.jsonl import read_jsonl
 from distillguard.ingest.parquet import read_parquet
 from distillguard.ingest.rejections import Rejection, RejectionSink
@@ -31,12 +32,17 @@ _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz",
 
 @dataclass(frozen=True)
 class TableSource:
-    """Where one table of a dataset lives: its files, in order, and their format."""
+    """Where one table of a dataset lives: its files, in order, and their format.
+
+    In a gateway's event log, also the journals of the parts not finished yet (read up to their last
+    complete line; see :mod:`distillguard.ingest.gateway_log`).
+    """
 
     table: TableName
     format: Format
     root: Path
     files: tuple[Path, ...]
+    journals: tuple[Path, ...] = ()
 
 
 def _format_of(path: Path) -> Format | None:
@@ -67,9 +73,11 @@ def _part_files(directory: Path) -> list[Path]:
     )
 
 
-def _directory_source(table: TableName, directory: Path) -> TableSource:
+def _directory_source(table: TableName, directory: Path, *, live: bool = False) -> TableSource:
     files = _part_files(directory)
     formats = {_format_of(p) for p in files}
+    if not files and live:  # a gateway log before its first finished part: its journals hold the rows
+        return TableSource(table, "jsonl", directory, ())
     if not files:
         raise DatasetError(f"{directory}: the `{table}` directory holds no .parquet or .jsonl files")
     if len(formats) > 1:
@@ -90,11 +98,12 @@ def discover(path: Path) -> dict[TableName, TableSource]:
         table = _table_of(path)
         return {table: TableSource(table, fmt, path.parent, (path,))}
     found: dict[TableName, TableSource] = {}
+    live = is_gateway_log(path)
     for table in TABLES:
         candidates: list[TableSource] = []
         directory = path / table
         if directory.is_dir():
-            candidates.append(_directory_source(table, directory))
+            candidates.append(_directory_source(table, directory, live=live))
         for entry in sorted(path.glob(f"{table}.*")):
             fmt = _format_of(entry)
             if entry.is_file() and fmt is not None:
@@ -102,8 +111,11 @@ def discover(path: Path) -> dict[TableName, TableSource]:
         if len(candidates) > 1:
             names = ", ".join(str(c.files[0] if len(c.files) == 1 else c.root) for c in candidates)
             raise DatasetError(f"{path}: table `{table}` is given more than once ({names}); keep one")
+        journals = live_journals(path, table) if live else ()
+        if journals and not candidates:
+            candidates.append(TableSource(table, "jsonl", directory, ()))
         if candidates:
-            found[table] = candidates[0]
+            found[table] = replace(candidates[0], journals=journals)
     if not found and _part_files(path):
         found["exchanges"] = _directory_source("exchanges", path)
     if not found:
@@ -121,6 +133,8 @@ def source_candidates(source: TableSource, sink: RejectionSink, batch_rows: int)
             yield from read_parquet(path, source.root, source.table, batch_rows)
         else:
             yield from read_jsonl(path, source.table, sink, batch_rows)
+    for journal in source.journals:
+        yield from journal_candidates(journal.parent.parent, source.table, journal, sink, batch_rows)
 
 
 class TableReader:

@@ -52,9 +52,9 @@ class MappingError(Exception):
 Mapper = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def jsonl_records(path: Path) -> Iterator[Record]:
-    """The non-blank lines of a JSON Lines file, decoded."""
-    for number, line in iter_lines(path):
+def jsonl_records(path: Path, lines: Iterator[tuple[int, bytes]] | None = None) -> Iterator[Record]:
+    """The non-blank lines of a JSON Lines file (or of ``lines`` read from it), decoded."""
+    for number, line in iter_lines(path) if lines is None else lines:
         if not line.strip():
             continue
         try:

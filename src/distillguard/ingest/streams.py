@@ -113,3 +113,19 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 yield line_number, line.rstrip(b"\r\n")
     except READ_ERRORS as exc:
         raise format_error(path, f"line {line_number}", exc) from exc
+
+
+def complete_lines(path: Path, stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Like :func:`iter_lines`, over an open plain file being appended to.
+
+    A last line without its newline (still being written, or cut by a crash) is not a line yet and
+    is left out.
+    """
+    line_number = 0
+    try:
+        for line_number, line in enumerate(stream, start=1):
+            if not line.endswith(b"\n"):
+                return
+            yield line_number, line.rstrip(b"\r\n")
+    except OSError as exc:
+        raise format_error(path, f"line {line_number}", exc) from exc

@@ -32,6 +32,7 @@ from distillguard.scan.campaigns import find_campaigns
 from distillguard.scan.evidence import score_accounts
 from distillguard.scan.fingerprints import build_fingerprints, connect
 from distillguard.scan.links import build_links
+from distillguard.scan.refusals import summarize_refusals
 from distillguard.scan.report import write_report
 from distillguard.scan.results import build_campaigns, write_accounts, write_campaigns
 from distillguard.scan.stage import stage
@@ -99,6 +100,7 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
             dataset_path, sink, batch_rows=options.batch_rows, tiers=options.tiers, spread_days=options.spread_days
         )
         staged = stage(dataset, work, model, workers=options.workers)
+        refused = summarize_refusals(dataset)
         rejected = {f"{t}/{f or '-'}/{r}": n for (t, f, r), n in sorted(sink.counts.items())}
     clock.lap("stage")
     con = connect(work, options.memory_limit, threads=max(1, options.workers))
@@ -160,6 +162,8 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
         "campaigns": len(campaigns),
         "calibration": limits.as_dict() | {"reference": "listed" if options.reference is not None else "established"},
     }
+    if refused is not None:
+        summary["refusals"] = refused
     examples = pl.read_parquet(staged.examples_path)
     con.close()
     clock.lap("results")
