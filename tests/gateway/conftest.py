@@ -44,12 +44,21 @@ PAYG = {"authorization": "Bearer sk-payg-000001"}
 CAMPAIGN = {"authorization": "Bearer sk-camp-000001"}
 
 
+def listening(port: int, process: subprocess.Popen[Any], timeout_s: float = 20.0) -> None:
+    """Wait for ``process`` to listen on ``port``; stopped, never left running, if it does not."""
+    try:
+        wait_for_port(port, process, timeout_s)
+    except RuntimeError:
+        stop(process)
+        raise
+
+
 @pytest.fixture(scope="session")
 def upstream_url() -> Iterator[str]:
     """The canned OpenAI-compatible server, in its own process."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "distillguard.gateway.canned", "--port", str(port)])
-    wait_for_port(port, process)
+    listening(port, process)
     yield f"http://127.0.0.1:{port}"
     stop(process)
 
@@ -84,7 +93,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     process = subprocess.Popen([*command, "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    wait_for_port(port, process)
+    listening(port, process)
     yield RedisServer(f"redis://127.0.0.1:{port}/0", process)
     process.send_signal(signal.SIGCONT)  # a test may have frozen it
     stop(process)
@@ -137,11 +146,7 @@ def serve(directory: Path, config: str, upstream: str, port: int, *options: str)
     path.write_text(config, encoding="utf-8")
     command = [sys.executable, "-m", "distillguard", "serve", "--upstream", upstream, "--config", str(path)]
     process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning", *options], env={**os.environ})
-    try:
-        wait_for_port(port, process, timeout_s=90)  # several workers each load the model; two shared cores are slow
-    except RuntimeError:
-        stop(process)
-        raise
+    listening(port, process, timeout_s=90)  # several workers each load the model; two shared cores are slow
     return process
 
 

@@ -35,6 +35,7 @@ def test_concurrent_requests_are_scored_in_one_call_with_their_own_rows(texts: l
         results = await asyncio.gather(*(batcher.score(a) for a in asked))
         assert batcher.batches == 1  # every request asked within one pass of the loop
         assert batcher.texts == sum(len(a) for a in asked)
+        batcher.close()
         for texts_asked, got in zip(asked, results, strict=True):
             alone = run_signals(texts_asked, model)  # the same request scored by itself (the per-row path)
             np.testing.assert_allclose(got.scores, alone.scores, atol=1e-5)

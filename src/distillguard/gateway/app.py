@@ -2,10 +2,10 @@
 
 Routes: ``POST /v1/chat/completions`` (streamed or not), ``GET /v1/models``, ``GET /healthz``,
 ``GET /metrics``.
-Per request: authenticate the key (401), read the body within ``max_body_bytes`` (413) and
-``body_timeout_s`` (408, the connection closed), validate it (400), then the
-:class:`~distillguard.gateway.engine.Engine` scores, decides and takes the request from the
-account's budget; a refusal (403, 429 with ``Retry-After``, 503) is answered
+Per request: authenticate the key (401), read the body within ``max_body_bytes`` (413; the
+server's protocol bounds the time its headers and body take, ``gateway/server.py``), validate
+it (400), then the :class:`~distillguard.gateway.engine.Engine` scores, decides and takes the
+request from the account's budget; a refusal (403, 429 with ``Retry-After``, 503) is answered
 here, and the rest go upstream with their edits. Upstream failures reach the client as 502/504
 in OpenAI's error shape (never the upstream's address or body), in a stream as a final ``error``
 event. Every request is written to the event log: an exchange with its decision, or, refused
@@ -258,20 +258,9 @@ class Gateway:
         if isinstance(entry, Response):
             return entry
         try:
-            with anyio.fail_after(self.settings.body_timeout_s):
-                body = await self._body(request)
-        except ClientDisconnect:
+            body = await self._body(request)
+        except ClientDisconnect:  # gone, or cut off by the server's body deadline (gateway/server.py)
             return self.refused(request, Response(status_code=499), "client_disconnected", entry=entry)
-        except TimeoutError:
-            self.engine.metrics.timeouts.labels("body").inc()
-            response = error_response(
-                408,
-                f"The request's body did not arrive within {self.settings.body_timeout_s:g} s",
-                "invalid_request_error",
-                "request_timeout",
-            )
-            response.headers["connection"] = "close"
-            return self.refused(request, response, "body_timeout", entry=entry)
         if isinstance(body, Response):
             return self.refused(request, body, "body_too_large", entry=entry)
         try:
@@ -471,6 +460,7 @@ class GatewayApp:
         self.gateway = gateway
         self.starlette = starlette
         self.header_timeout_s = gateway.settings.header_timeout_s  # read by the server's protocol
+        self.body_timeout_s = gateway.settings.body_timeout_s
 
     def client_timed_out(self, phase: str) -> None:
         """Count a connection the server cut off because the client was too slow."""

@@ -151,6 +151,12 @@ def request_scores(scored: Sequence[Turn], batch: SignalBatch) -> RequestScores:
     if not scored:
         return RequestScores([0.0] * len(families), "", {})
     rows = batch.scores
+    if len(scored) == 1:  # the common request: one new turn
+        only = rows[0].tolist()
+        where = f" (in {scored[0].where})"
+        evidence = {family: sentence + where for family, sentence in batch.evidence[0].items()}
+        fires = max(only) >= FIRES_AT and scored[0].role != "system"
+        return RequestScores(only, batch.templates[0], evidence, batch.templates[0] if fires else None)
     top_rows = rows.argmax(axis=0).tolist()
     scores = rows.max(axis=0).tolist()
     evidence = {

@@ -161,6 +161,7 @@ class Engine:
                 await task
         await asyncio.to_thread(self.log.close)
         self._finisher.shutdown(wait=True)
+        self.batcher.close()
         await self.state.close()
 
     async def _flush_loop(self) -> None:

@@ -1,15 +1,15 @@
-"""The gateway's HTTP protocol: uvicorn's httptools protocol with a deadline on every request's headers.
+"""The gateway's HTTP protocol: uvicorn's httptools protocol with deadlines on each request's headers and body.
 
 uvicorn bounds an idle kept-alive connection (``timeout_keep_alive``) but not a client that
 sends its request slowly: any byte restarts the wait, and a connection that sends nothing at all
 is never timed out, so a client trickling one byte a second holds a connection (and its memory)
 for as long as it likes. :class:`GatewayHttpProtocol` gives each request ``header_timeout_s``
 from the moment the server waits for it (the connection opened, or the previous response sent)
-to the end of its headers, then answers 408 and closes the connection. The body's deadline,
-``body_timeout_s`` from the end of the headers, is the application's (it reads the body:
-:meth:`~distillguard.gateway.app.Gateway.chat`); a body that a route does not read falls under
-the next request's header deadline. ``serve`` runs uvicorn with this protocol
-(``http="distillguard.gateway.server:GatewayHttpProtocol"``), in every worker.
+to the end of its headers, and ``body_timeout_s`` from there to the end of its body; past
+either it answers 408 (unless a response has begun) and closes the connection, and the
+application, waiting for the rest of the body, sees the client gone. The deadlines are two
+timers per request, nothing on the application's path. ``serve`` runs uvicorn with this
+protocol (``http="distillguard.gateway.server:GatewayHttpProtocol"``), in every worker.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 #: Used where the application does not say (it is not the gateway's).
 DEFAULT_HEADER_TIMEOUT_S: Final = 10.0
+DEFAULT_BODY_TIMEOUT_S: Final = 30.0
 
 
 class TimeoutAware(Protocol):
     """What the protocol asks of the application it serves."""
 
     header_timeout_s: float
+    body_timeout_s: float
 
     def client_timed_out(self, phase: str) -> None:
         """Count a connection cut off because the client was too slow (``phase``: headers or body)."""
@@ -59,47 +61,58 @@ def timeout_response(seconds: float, what: str) -> bytes:
 
 
 class GatewayHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, with a deadline on each request's headers."""
+    """uvicorn's httptools protocol, with deadlines on each request's headers and body."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._served = _gateway_app(self.app)
-        self.header_timeout_s = DEFAULT_HEADER_TIMEOUT_S if self._served is None else self._served.header_timeout_s
-        self._header_deadline: asyncio.TimerHandle | None = None
-
-    def _arm(self) -> None:
-        self._disarm()
-        self._header_deadline = self.loop.call_later(self.header_timeout_s, self._headers_timed_out)
+        served = self._served
+        self.header_timeout_s = DEFAULT_HEADER_TIMEOUT_S if served is None else served.header_timeout_s
+        self.body_timeout_s = DEFAULT_BODY_TIMEOUT_S if served is None else served.body_timeout_s
+        self._headers_due: asyncio.TimerHandle | None = None
+        self._body_due: asyncio.TimerHandle | None = None
 
     def _disarm(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        for timer in (self._headers_due, self._body_due):
+            if timer is not None:
+                timer.cancel()
+        self._headers_due = self._body_due = None
 
-    def _headers_timed_out(self) -> None:
-        self._header_deadline = None
-        if self.transport.is_closing() or (self.cycle is not None and not self.cycle.response_complete):
+    def _cut_off(self, phase: str, seconds: float) -> None:
+        """The client was too slow: 408 unless a response has begun, then the connection closes."""
+        self._headers_due = self._body_due = None
+        if self.transport.is_closing():
             return
-        self.transport.write(timeout_response(self.header_timeout_s, "headers"))
-        self.transport.close()
+        if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
+            self.transport.write(timeout_response(seconds, phase))
+        self.transport.close()  # the application waiting for the body sees the client gone
         if self._served is not None:
-            self._served.client_timed_out("headers")
+            self._served.client_timed_out(phase)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Accept the connection and start waiting for the first request's headers."""
         super().connection_made(transport)
-        self._arm()
+        self._headers_due = self.loop.call_later(self.header_timeout_s, self._cut_off, "headers", self.header_timeout_s)
 
     def on_headers_complete(self) -> None:
-        """The headers came in time."""
+        """The headers came in time: the body's deadline starts."""
         self._disarm()
         super().on_headers_complete()
+        self._body_due = self.loop.call_later(self.body_timeout_s, self._cut_off, "body", self.body_timeout_s)
+
+    def on_message_complete(self) -> None:
+        """The body came in time."""
+        self._disarm()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        """The response went out: wait for the next request's headers, unless one is queued already."""
+        """The response went out: wait for the next request's headers, unless one is under way or queued."""
         super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline:
-            self._arm()
+        if not self.transport.is_closing() and not self.pipeline and self._body_due is None:
+            self._disarm()
+            self._headers_due = self.loop.call_later(
+                self.header_timeout_s, self._cut_off, "headers", self.header_timeout_s
+            )
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The connection closed, whoever closed it."""

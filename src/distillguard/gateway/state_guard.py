@@ -8,7 +8,8 @@ cancelled when the budget is spent. A failed call opens the breaker: for ``state
 calls fail at once (the engine fails open or closed without waiting), then one call at a time
 tries the store again while the others still fail at once. An outage is logged when it starts,
 then once per ``state_log_seconds`` with the number of calls that failed meanwhile, and once
-more when the store answers again.
+more when the store answers again. A store in the process (``memory://``) never waits: its
+calls go straight through.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class StateGuard:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url.rsplit("@", maxsplit=1)[-1]  # no credentials in the log
+        self.bounded = url != "memory://"  # a store in the process answers at once: nothing to bound
         self.timeout_s = timeout_s
         self.retry_s = retry_s
         self.log_every_s = log_every_s
@@ -68,6 +70,8 @@ class StateGuard:
 
     async def call(self, budget: StateBudget, make: Callable[[], Awaitable[T]]) -> T:
         """``make()``'s result within the budget; :class:`StateUnavailableError` when it fails or runs out."""
+        if not self.bounded:
+            return await make()
         now = self._clock()
         probe = self._down_since is not None
         if probe and (now < self._closed_until or self._probing):
