@@ -99,6 +99,35 @@ def test_the_report_is_self_contained(scanned: Path) -> None:
     assert "<svg" in page  # the timelines
 
 
+def test_the_report_lists_every_campaign_account_with_the_policys_action(scanned: Path) -> None:
+    page = (scanned / "report.html").read_text()
+    campaigns = json.loads((scanned / "campaigns.json").read_text())["campaigns"]
+    accounts = pl.read_parquet(scanned / "accounts.parquet")
+    for campaign in campaigns:
+        for account in campaign["accounts"]:  # all of them, in folded pages, not the riskiest few
+            assert f"<td><code>{account}</code></td>" in page
+        blocked = accounts.filter(pl.col("campaign_id") == campaign["campaign_id"], pl.col("verdict") == "block")
+        assert campaign["actions"].get("block", 0) == blocked.height  # the gateway's default policy blocks a block
+    assert page.count("<details") >= len(campaigns)
+    assert "gateway action" in page
+    assert "Benign clusters" in page
+
+
+def test_summaries_say_what_they_measured(scanned: Path) -> None:
+    campaigns = json.loads((scanned / "campaigns.json").read_text())["campaigns"]
+    for campaign in campaigns:
+        sampled = campaign["sampled_prompts"]
+        assert 0 < sampled["prompts"] <= campaign["exchanges"]
+        assert sum(sampled["families"].values()) <= sampled["prompts"]
+        assert f"Of their {sampled['prompts']:,} sampled prompts" in campaign["summary"]
+        top, count = next(iter(sampled["families"].items()))
+        assert f"{100 * count / sampled['prompts']:.0f}% {top.replace('_', ' ')}" in campaign["summary"]
+    confidences = [c["confidence"] for c in campaigns]
+    assert confidences == sorted(confidences, reverse=True)
+    assert len(set(confidences)) == len(confidences)  # it ranks: no two campaigns read alike
+    assert max(confidences) < 1.0
+
+
 def _example_texts(page: str) -> list[str]:
     return re.findall(r"<li><b>[a-z_]+</b> \([0-9.]+\) <code>(.*?)</code>", page, flags=re.S)
 

@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from sklearn.metrics import adjusted_rand_score
 
 from distillguard.cli import main
-from distillguard.scan.calibrate import BLOCK_FLOOR, REVIEW_FLOOR, reference_mask, thresholds, tier_medians
-from distillguard.scan.campaigns import LINK_POINTS, find_campaigns
-from distillguard.scan.evaluate import evaluate
-from distillguard.scan.evidence import score_accounts
+from distillguard.gateway.settings import GatewaySettings
+from distillguard.scan.actions import policy_actions
+from distillguard.scan.calibrate import BLOCK_FLOOR, REVIEW_FLOOR, TRIM, reference_mask, thresholds, tier_medians
+from distillguard.scan.evaluate import evaluate, format_evaluation
+from distillguard.scan.evidence import payment_reference_share, score_accounts
 from distillguard.scan.fingerprints import build_fingerprints, connect
 from distillguard.scan.links import build_links
 from distillguard.scan.rows import STAGE_SCHEMA
@@ -31,15 +32,37 @@ MINUTE = 60_000_000
 START = 1_770_000_000_000_000
 
 
-def test_block_line_is_the_reference_quantile() -> None:
+def test_block_line_is_the_trimmed_reference_quantile() -> None:
     rng = np.random.default_rng(0)
     points = rng.exponential(2.0, 100_000)
     reference = np.ones(points.size, dtype=bool)
     limits = thresholds(points, reference, 0.001)
-    assert limits.block == pytest.approx(np.quantile(points, 0.999), rel=0.01)
-    assert limits.reference_blocked <= 100
-    assert limits.review == pytest.approx(np.quantile(points, 0.99), rel=0.02)
-    assert limits.reference_reviewed <= 1_000
+    assert limits.block == pytest.approx(np.quantile(points, 1 - 0.001 - TRIM), rel=0.01)
+    assert limits.review == pytest.approx(np.quantile(points, 1 - 0.01 - TRIM), rel=0.02)
+    assert limits.naive_block == pytest.approx(np.quantile(points, 0.999), rel=0.01)  # untrimmed, for the summary
+    assert limits.reference_blocked <= (0.001 + TRIM) * points.size
+
+
+def test_a_contaminated_reference_moves_the_lines_little() -> None:
+    """Attack accounts passing as established ones: up to TRIM of the reference, and campaign members, move nothing."""
+    rng = np.random.default_rng(1)
+    clean = np.concatenate([np.zeros(8_000), rng.exponential(1.5, 12_000)])
+    reference = np.ones(clean.size, dtype=bool)
+    before = thresholds(clean, reference, 0.001)
+    dirty = clean.copy()
+    isolated = rng.choice(dirty.size, int(0.0015 * dirty.size), replace=False)  # relays judged one by one
+    dirty[isolated] = 9.0
+    members = np.zeros(dirty.size, dtype=bool)
+    members[rng.choice(dirty.size, int(0.02 * dirty.size), replace=False)] = True  # a campaign on aged accounts
+    dirty[members] = 12.0
+    after = thresholds(dirty, reference, 0.001, excluded=members)
+    assert before.naive_block is not None
+    assert after.block <= before.naive_block  # never above the line the clean reference itself would draw
+    assert after.block == pytest.approx(before.block, rel=0.15)
+    assert after.review == pytest.approx(before.review, rel=0.05)
+    assert after.naive_block is not None
+    assert after.naive_block >= 12.0  # without exclusion and trimming the line rises to the attackers' own points
+    assert after.reference_excluded == members.sum()
 
 
 def test_only_reference_accounts_set_the_line() -> None:
@@ -148,45 +171,6 @@ def test_reference_is_verified_and_established_unless_listed() -> None:
     assert medians.filter(pl.col("tier") == "free")["tier_median"].to_list() == [1.0]
 
 
-def _edges(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema=["account_id", "indicator", "kind"], orient="row")
-    degree = pl.col("account_id").n_unique().over("indicator")
-    return frame.with_columns((1.0 / (degree + 5).log()).alias("weight"))
-
-
-def test_campaigns_are_linked_suspicious_accounts() -> None:
-    scored = pl.DataFrame(
-        {
-            "account_id": ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "n1", "n2", "n3"],
-            "points": [6.0, 6.0, 5.0, 7.0, 6.0, 6.0, 6.0, 0.5, 0.0, 0.0],
-        }
-    )
-    edges = _edges(
-        [
-            *[(a, "pay:p1", "payment") for a in ("a1", "a2", "a3", "a4")],
-            *[(a, "ip:1.1.1.1", "ip") for a in ("a1", "a2", "a3")],
-            *[(a, "pay:p2", "payment") for a in ("b1", "b2", "b3")],
-            *[(a, "ip:2.2.2.2", "ip") for a in ("b1", "b2", "b3")],
-            ("n1", "ip:1.1.1.1", "ip"),  # a neighbour on a campaign's address, with no evidence of its own
-            ("n2", "ip:9.9.9.9", "ip"),
-            ("n3", "ip:9.9.9.9", "ip"),  # an office: shared address, no evidence
-        ]
-    )
-    groups = find_campaigns(scored, edges)
-    found = dict(groups.members.select("account_id", "campaign_id").iter_rows())
-    assert set(found) == {"a1", "a2", "a3", "a4", "b1", "b2", "b3"}
-    assert len({found[a] for a in ("a1", "a2", "a3", "a4")}) == 1
-    assert found["a1"] != found["b1"]
-    assert (groups.members["bonus"] > 0).all()
-    assert 0.0 < LINK_POINTS < 5.0
-
-
-def test_no_links_no_campaigns() -> None:
-    scored = pl.DataFrame({"account_id": ["a", "b"], "points": [9.0, 9.0]})
-    groups = find_campaigns(scored, _edges([("a", "ip:1", "ip"), ("b", "ip:2", "ip")]))
-    assert groups.members.height == 0
-
-
 def _stage(tmp_path: Path) -> Path:
     rng = np.random.default_rng(3)
     rows: list[dict[str, Any]] = []
@@ -213,6 +197,7 @@ def test_lockstep_accounts_share_a_sync_indicator(tmp_path: Path) -> None:
     work = _stage(tmp_path)
     con = connect(work, "1GB", 1)
     build_fingerprints(con, str(work / "stage" / "*.parquet"), work / "accounts.parquet")
+    con.execute("CREATE TABLE reference (account_id VARCHAR)")  # no reference accounts: weights are Fraudar's
     build_links(con)
     sync = con.sql("SELECT account_id, indicator FROM edges WHERE kind = 'sync'").pl()
     assert set(sync["account_id"].to_list()) == {f"sync-{a}" for a in range(6)}
@@ -274,6 +259,42 @@ def test_evaluate_counts_and_rand_index(tmp_path: Path) -> None:
     expected = adjusted_rand_score(["A", "A", "B", "B"], ["x", "x", "y", "alone"])
     assert result["campaign_ari"] == pytest.approx(expected, abs=1e-4)
     assert 0.0 < result["campaign_ari"] < 1.0
+    assert result["legitimate_by_role_with_review"]["chat_user"] == {"count": 1, "of": 2, "rate": 0.5}
+    assert result["legitimate_in_campaigns"]["count"] == 0
+    assert result["merges"] == []
+
+
+def test_evaluate_counts_merged_operations_and_legitimate_members(tmp_path: Path) -> None:
+    scan_dir, data = tmp_path / "scan", tmp_path / "data"
+    scan_dir.mkdir()
+    data.mkdir()
+    ids = [f"a{i}" for i in range(6)] + [f"b{i}" for i in range(5)] + ["l1", "l2"]
+    pl.DataFrame(
+        {
+            "account_id": ids,
+            "risk": [0.9] * 13,
+            "verdict": ["block"] * 13,
+            "campaign_id": ["x"] * 11 + ["x", None],  # two operations and a legitimate account found as one
+            "reasons": [["r"]] * 13,
+        }
+    ).write_parquet(scan_dir / "accounts.parquet")
+    (scan_dir / "campaigns.json").write_text(
+        json.dumps({"campaigns": [], "benign_clusters": [{"accounts": ["l2", "a0"]}]})
+    )
+    pl.DataFrame(
+        {
+            "account_id": ids,
+            "campaign_id": ["A"] * 6 + ["B"] * 5 + [None, None],
+            "role": ["c"] * 11 + ["office", "office"],
+        }
+    ).write_parquet(data / "labels.parquet")
+    result = evaluate(scan_dir, data)
+    assert result["merges"] == [{"found": "x", "campaigns": ["A", "B"], "accounts": 11}]
+    assert result["legitimate_in_campaigns"] == {"count": 1, "by_role": {"office": 1}}
+    assert result["benign_clusters"] == {"clusters": 1, "accounts": 2, "by_role": {"campaign:A": 1, "office": 1}}
+    lines = "\n".join(format_evaluation(result))
+    assert "x holds A + B" in lines
+    assert "legitimate accounts inside campaigns" in lines
 
 
 def test_scan_quarantines_bad_rows_and_counts_them(tmp_path: Path) -> None:
@@ -359,6 +380,7 @@ def test_a_coordinated_model_move_is_a_shared_indicator(tmp_path: Path) -> None:
     pq.write_table(arrow_schema("accounts").empty_table(), tmp_path / "accounts.parquet")
     con = connect(tmp_path, "1GB", 1)
     build_fingerprints(con, str(tmp_path / "stage" / "*.parquet"), tmp_path / "accounts.parquet")
+    con.execute("CREATE TABLE reference (account_id VARCHAR)")
     build_links(con)
     pivots = con.sql("SELECT account_id, indicator FROM edges WHERE kind = 'pivot'").pl()
     assert sorted(pivots["account_id"].to_list()) == [f"mover-{a}" for a in range(5)]
@@ -375,3 +397,47 @@ def test_points_that_differ_in_the_last_bit_are_the_same_points() -> None:
     frame, points = _account_results(scored, members, reasons)
     assert points[0] == points[1] == pytest.approx(11.722567822)
     assert frame["reasons"].to_list() == [["member of campaign c-1", "x"]] * 2
+
+
+def test_shared_exits_and_company_cards_are_not_an_accounts_own_evidence() -> None:
+    rows = [
+        _fingerprint(account_id="proxy", exchanges=60, ips=40, subnets=40, shared_exit_ips=0),
+        _fingerprint(account_id="vpn", exchanges=60, ips=40, subnets=40, shared_exit_ips=38),  # a VPN's exits
+        _fingerprint(account_id="card", payment_accounts=12, payment_reference_share=0.0),
+        _fingerprint(account_id="company", payment_accounts=12, payment_reference_share=0.75),
+    ]
+    medians = pl.DataFrame({"tier": ["free", None], "tier_median": [1.0, 1.0]})
+    scored = score_accounts(pl.DataFrame(rows, infer_schema_length=None), medians)
+    by_id = {r["account_id"]: r for r in scored.iter_rows(named=True)}
+    assert by_id["proxy"]["p_ip_churn"] > 1.5
+    assert by_id["proxy"]["p_address_rotation"] == 0.75
+    assert by_id["vpn"]["p_ip_churn"] == 0.0  # two addresses of its own
+    assert by_id["vpn"]["p_address_rotation"] == 0.0
+    assert by_id["company"]["p_shared_payment"] == pytest.approx(0.25 * by_id["card"]["p_shared_payment"])
+    assert "75% of them established and verified" in " ".join(by_id["company"]["reasons"])
+
+
+def test_payment_reference_share_counts_the_other_holders() -> None:
+    frame = pl.DataFrame(
+        {
+            "payment_fingerprint": ["pm_a", "pm_a", "pm_a", "pm_a", "pm_b", None],
+            "payment_accounts": [4, 4, 4, 4, 1, 1],
+        }
+    )
+    shares = payment_reference_share(frame, pl.Series([True, True, True, False, True, True])).to_list()
+    assert shares == pytest.approx([2 / 3, 2 / 3, 2 / 3, 1.0, 0.0, 0.0])
+
+
+def test_the_report_actions_come_from_the_gateway_policy() -> None:
+    settings = GatewaySettings.model_validate(
+        {"policy": {"review": "strip_reasoning", "block": "block", "tiers": {"enterprise": {"block": "challenge"}}}}
+    )
+    accounts = pl.DataFrame(
+        {
+            "account_id": ["a", "b", "c", "d"],
+            "verdict": ["block", "block", "review", "allow"],
+            "tier": ["payg", "enterprise", None, "free"],
+        }
+    )
+    assert policy_actions(accounts, settings).to_list() == ["block", "challenge", "strip_reasoning", "allow"]
+    assert policy_actions(accounts.drop("tier"), GatewaySettings()).to_list() == ["block", "block", "flag", "allow"]

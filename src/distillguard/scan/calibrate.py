@@ -7,11 +7,27 @@ buying aged, verified accounts is possible and then shows up as a higher thresho
 as a silent miss). A provider can pass its own list instead (``--reference``). Without an
 accounts table every account is reference, which assumes attackers are a minority.
 
-The reference sets two things: the typical daily volume of each tier, and the thresholds:
-``block`` at the ``1 - target_fpr`` quantile of the reference accounts' points, ``review``
-at the ``1 - REVIEW_FACTOR * target_fpr`` quantile, never below the floors (an unusually
-clean reference must not make every trace of evidence a verdict). ``risk`` maps points onto
-[0, 1] with the block threshold at 0.5.
+The reference sets two things: the typical daily volume of each tier (a median, which a
+contaminated minority hardly moves), and the thresholds: ``block`` at the ``1 - target_fpr``
+quantile of the reference accounts' points, ``review`` at the ``1 - REVIEW_FACTOR * target_fpr``
+quantile, never below the floors (an unusually clean reference must not make every trace of
+evidence a verdict). ``risk`` maps points onto [0, 1] with the block threshold at 0.5.
+
+The reference is not assumed clean: relays and harvesting operations run from established,
+verified, paying accounts too, and a handful of them above the line would lift it over their
+own points. So, before the quantiles are taken:
+
+- accounts that carry strong evidence are excluded (members of a campaign, judged on the
+  account graph: :mod:`distillguard.scan.campaigns`), and
+- the quantiles are *trimmed*: taken at ``1 - target_fpr - TRIM`` (and ``1 - REVIEW_FACTOR *
+  target_fpr - TRIM``), so that up to ``TRIM`` of the reference sitting above the true line
+  cannot move it. On a clean reference this lowers the lines by the quantiles between (a price
+  paid only where the lines sit above their floors; the summary states how many reference
+  accounts are above each line).
+
+The summary also states the *naive* lines, from the whole reference with neither step, so an
+analyst sees how far contamination would have moved them; ``benchmarks/scan_contamination.py``
+replaces a share of the reference by attack accounts and measures both.
 """
 
 from __future__ import annotations
@@ -26,6 +42,7 @@ ESTABLISHED_DAYS: Final = 30.0
 REVIEW_FACTOR: Final = 10.0
 BLOCK_FLOOR: Final = 4.0
 REVIEW_FLOOR: Final = 2.5
+TRIM: Final = 0.002
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,9 @@ class Thresholds:
     target_fpr: float
     reference_blocked: int
     reference_reviewed: int
+    reference_excluded: int = 0
+    naive_block: float | None = None
+    naive_review: float | None = None
 
     def risk(self, points: pl.Expr) -> pl.Expr:
         """Points onto [0, 1]: 0.5 at the block threshold, rising towards 1."""
@@ -53,7 +73,7 @@ class Thresholds:
             .otherwise(pl.lit("allow"))
         )
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, float | int | None]:
         """For the summary."""
         return {
             "block_points": round(self.block, 4),
@@ -62,6 +82,10 @@ class Thresholds:
             "target_fpr": self.target_fpr,
             "reference_blocked": self.reference_blocked,
             "reference_reviewed": self.reference_reviewed,
+            "reference_excluded": self.reference_excluded,
+            "trimmed": TRIM,
+            "naive_block_points": None if self.naive_block is None else round(self.naive_block, 4),
+            "naive_review_points": None if self.naive_review is None else round(self.naive_review, 4),
         }
 
 
@@ -92,16 +116,25 @@ def tier_medians(fingerprints: pl.DataFrame, reference: pl.Series) -> pl.DataFra
     )
 
 
-def thresholds(points: np.ndarray, reference: np.ndarray, target_fpr: float) -> Thresholds:
-    """Thresholds from the reference accounts' points."""
-    ref = points[reference]
-    if ref.size:
-        block = max(BLOCK_FLOOR, float(np.quantile(ref, 1.0 - target_fpr, method="higher")) + 1e-9)
-        review_q = max(0.0, 1.0 - REVIEW_FACTOR * target_fpr)
-        review = max(REVIEW_FLOOR, float(np.quantile(ref, review_q, method="higher")) + 1e-9)
-    else:
-        block, review = BLOCK_FLOOR, REVIEW_FLOOR
-    review = min(review, block)
+def _lines(ref: np.ndarray, target_fpr: float, trim: float) -> tuple[float, float]:
+    """The block and review lines from reference points, each quantile lowered by ``trim``."""
+    if not ref.size:
+        return BLOCK_FLOOR, REVIEW_FLOOR
+    block_q = max(0.0, 1.0 - target_fpr - trim)
+    review_q = max(0.0, 1.0 - REVIEW_FACTOR * target_fpr - trim)
+    block = max(BLOCK_FLOOR, float(np.quantile(ref, block_q, method="higher")) + 1e-9)
+    review = max(REVIEW_FLOOR, float(np.quantile(ref, review_q, method="higher")) + 1e-9)
+    return block, min(review, block)
+
+
+def thresholds(
+    points: np.ndarray, reference: np.ndarray, target_fpr: float, excluded: np.ndarray | None = None
+) -> Thresholds:
+    """Thresholds from the reference accounts' points, ``excluded`` ones (strong evidence) left out, trimmed."""
+    kept = reference & ~excluded if excluded is not None else reference
+    ref = points[kept]
+    block, review = _lines(ref, target_fpr, TRIM)
+    naive_block, naive_review = _lines(points[reference], target_fpr, 0.0)
     return Thresholds(
         block=block,
         review=review,
@@ -109,4 +142,7 @@ def thresholds(points: np.ndarray, reference: np.ndarray, target_fpr: float) -> 
         target_fpr=target_fpr,
         reference_blocked=int((ref >= block).sum()),
         reference_reviewed=int(((ref >= review) & (ref < block)).sum()),
+        reference_excluded=int(reference.sum() - kept.sum()),
+        naive_block=naive_block,
+        naive_review=naive_review,
     )

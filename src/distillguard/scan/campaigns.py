@@ -1,91 +1,287 @@
-"""Campaigns: dense groups of suspicious accounts tied by shared indicators.
+"""Campaigns and benign clusters: each community of the account graph judged on its members together.
 
-The graph is bipartite (accounts and the indicators of :mod:`distillguard.scan.links`). It
-is cut down to the accounts whose own evidence reaches ``LINK_POINTS`` and to indicators
-that two or more of them hold, so a proxy's genuine customers or a neighbour on a shared
-address never join a block by one coincidence: they would need evidence of their own.
-Campaigns are the connected groups of that graph with ``MIN_ACCOUNTS`` or more accounts
-and a *strength* (the weighted indicator edges per account, each edge weighted
-``1 / log(indicator degree + 5)`` as in Fraudar, so popular indicators count for little)
-of ``MIN_STRENGTH`` or more. Members get ``min(strength, MAX_BONUS)`` extra points.
+A community (:mod:`distillguard.scan.graph`) is a group of linked accounts; linked is not
+guilty. An office behind one address paying with company cards, a class on its school's
+address, apps built on one open-source agent and strangers behind one VPN are linked too.
+A community is a **campaign** only when its members are suspicious together:
+
+- ``MIN_ACCOUNTS`` or more accounts tied with a *strength* (internal weight per account) of
+  ``MIN_STRENGTH`` or more, and
+- the members' pooled sample of prompts is focused on extraction (``CAMPAIGN_FOCUS`` or more
+  of all their sampled prompts fire a family: a pooled share, so a hundred accounts of twenty
+  prompts each say together what none says alone), or their own evidence is high (median
+  ``CAMPAIGN_POINTS`` or more) and something beyond shared infrastructure ties them (templates,
+  lockstep, a pivot, task items, behaviour).
+
+A member whose own sample contradicts its campaign's focus (under a one-in-``CONSISTENCY``
+chance of so few extraction prompts at the campaign's rate, by the binomial tail) is left out:
+a neighbour on a campaign's address is not a member. Members get the campaign's evidence: its
+cohesion (``min(strength, MAX_BONUS)`` points) and, where the pooled focus says more than the
+account's own thin sample, the difference (``extraction_focus`` recomputed on the pooled share).
+
+A linked group that is not a campaign is a **benign cluster**, reported apart with what ties it
+and why it looks benign; its members get nothing from the link.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import binom
 
-LINK_POINTS: Final = 2.0
+from distillguard.scan.graph import Communities
+from distillguard.signals.extraction import FAMILIES
+
+CANDIDATE_POINTS: Final = 1.0
+CANDIDATE_FOCUS: Final = 0.1  # or this share of 3+ sampled prompts firing a family
 MIN_ACCOUNTS: Final = 3
 MIN_STRENGTH: Final = 0.4
+CAMPAIGN_FOCUS: Final = 0.15
+CAMPAIGN_POINTS: Final = 2.5
 MAX_BONUS: Final = 3.0
+SIZE_SCALE: Final = 10.0
+CONSISTENCY: Final = 100
+MEMBER_TIES: Final = 0.25  # a member is tied to its campaign at least this share of its median member's ties
+INFRASTRUCTURE: Final = frozenset({"ip", "payment", "cohort"})
+BENIGN_TIES: Final = frozenset({"ip", "payment", "template", "sync"})
 
 
 @dataclass(frozen=True)
 class Groups:
-    """Accounts in campaigns (``account_id``, ``campaign_id``, ``bonus``) and the campaigns' edges."""
+    """Campaign members with their bonus, the campaigns' facts and edges, and the benign clusters."""
 
-    members: pl.DataFrame
-    edges: pl.DataFrame  # account_id, indicator, kind, weight, campaign_id
-    strength: pl.DataFrame  # campaign_id, accounts, strength
+    members: pl.DataFrame  # account_id, campaign_id, bonus
+    edges: pl.DataFrame  # account_id, indicator, kind, weight, campaign_id (internal edges only)
+    strength: pl.DataFrame  # campaign_id, accounts, strength, focus, sampled, fired
+    benign: list[dict[str, Any]]
 
 
-def _campaign_id(accounts: list[str]) -> str:
+def candidates(scored: pl.DataFrame) -> pl.Series:
+    """Accounts with some evidence of their own: the graph's nodes."""
+    focus = pl.col("fired") / pl.col("sampled").clip(lower_bound=1)
+    return scored.filter(
+        (pl.col("points") >= CANDIDATE_POINTS) | ((pl.col("sampled") >= 3) & (focus >= CANDIDATE_FOCUS))
+    )["account_id"]
+
+
+def _group_id(prefix: str, accounts: list[str]) -> str:
     digest = hashlib.blake2b("\n".join(sorted(accounts)).encode(), digest_size=4).hexdigest()
-    return f"camp-{digest}"
+    return f"{prefix}-{digest}"
 
 
-def find_campaigns(scored: pl.DataFrame, edges: pl.DataFrame) -> Groups:
-    """Group the accounts of ``scored`` (account_id, points) along ``edges`` (account_id, indicator, ...)."""
-    suspicious = scored.filter(pl.col("points") >= LINK_POINTS).select("account_id")
-    linked = edges.join(suspicious, on="account_id", how="semi")
-    linked = linked.filter(pl.col("account_id").n_unique().over("indicator") >= 2)
-    empty = Groups(
-        pl.DataFrame(schema={"account_id": pl.String, "campaign_id": pl.String, "bonus": pl.Float64}),
-        linked.with_columns(pl.lit(None, dtype=pl.String).alias("campaign_id"))
-        .select("account_id", "indicator", "kind", "weight", "campaign_id")
-        .clear(),
-        pl.DataFrame(schema={"campaign_id": pl.String, "accounts": pl.UInt32, "strength": pl.Float64}),
+def pooled_focus_points(share: pl.Expr) -> pl.Expr:
+    """``extraction_focus`` on a pooled share (the account indicator's scale: 0 at 10%, 3 from 60%)."""
+    return 3.0 * ((share - 0.1) / 0.5).clip(0.0, 1.0)
+
+
+def _facts(communities: Communities, scored: pl.DataFrame) -> pl.DataFrame:
+    """One row per community: size, strength, pooled sample, own points, ties by kind."""
+    internal = communities.edges.filter(pl.col("internal"))
+    ties = internal.group_by("community").agg(
+        pl.col("weight").sum().alias("weight"),
+        pl.col("weight").filter(~pl.col("kind").is_in(sorted(INFRASTRUCTURE))).sum().alias("work_weight"),
     )
-    if linked.height == 0:
-        return empty
-    accounts = linked["account_id"].unique().sort()
-    indicators = linked["indicator"].unique().sort()
-    account_index = pl.DataFrame({"account_id": accounts, "a": np.arange(accounts.len())})
-    indicator_index = pl.DataFrame({"indicator": indicators, "i": np.arange(indicators.len()) + accounts.len()})
-    numbered = linked.join(account_index, on="account_id").join(indicator_index, on="indicator")
-    size = accounts.len() + indicators.len()
+    fired = [pl.col(f"fired_{f}").sum().alias(f"fired_{f}") for f in FAMILIES]
+    members = communities.members.join(scored, on="account_id")
+    facts = members.group_by("community").agg(
+        pl.len().alias("accounts"),
+        pl.col("sampled").sum(),
+        pl.col("fired").sum(),
+        *fired,
+        pl.col("points").median().alias("median_points"),
+        (pl.col("points") - pl.col("p_extraction_focus")).clip(lower_bound=0.0).median().alias("median_other"),
+        pl.col("reference").mean().alias("reference_share"),
+    )
+    facts = facts.join(ties, on="community", how="left").with_columns(
+        pl.col("weight").fill_null(0.0),
+        pl.col("work_weight").fill_null(0.0),
+        (pl.col("weight").fill_null(0.0) / pl.col("accounts")).alias("strength"),
+        (pl.col("fired") / pl.col("sampled").clip(lower_bound=1)).alias("focus"),
+    )
+    coordination = (pl.col("strength") * (1.0 + pl.col("accounts") / SIZE_SCALE).log(2)).clip(upper_bound=MAX_BONUS)
+    return facts.with_columns(
+        coordination.alias("coordination"),
+        (pooled_focus_points(pl.col("focus")) + coordination + pl.col("median_other")).alias("campaign_points"),
+    )
+
+
+def _tie_weights(communities: Communities) -> pl.DataFrame:
+    """Each account's weight of ties inside its own community (``account_id``, ``tied``)."""
+    internal = communities.edges.filter(pl.col("internal"))
+    ends = pl.concat(
+        [
+            internal.select("account_id", "weight"),
+            internal.filter(pl.col("kind") == "behaviour").select(pl.col("indicator").alias("account_id"), "weight"),
+        ]
+    )
+    return ends.group_by("account_id").agg(pl.col("weight").sum().alias("tied"))
+
+
+def _consistent(members: pl.DataFrame) -> pl.Series:
+    """Members whose own sample is no surprise at their campaign's pooled focus."""
+    tail = binom.cdf(
+        members["fired"].to_numpy(), members["sampled"].to_numpy(), np.clip(members["focus"].to_numpy(), 0, 1)
+    )
+    return pl.Series(tail >= 1.0 / CONSISTENCY) | (members["focus"] < CAMPAIGN_FOCUS)
+
+
+def judge(communities: Communities, scored: pl.DataFrame) -> Groups:
+    """Campaigns and benign clusters among ``communities``.
+
+    ``scored`` has one row per account: ``account_id``, ``points``, ``p_extraction_focus``,
+    ``sampled``, ``fired``, ``fired_<family>``, ``reference`` (bool).
+    """
+    facts = _facts(communities, scored)
+    linked = facts.filter((pl.col("accounts") >= MIN_ACCOUNTS) & (pl.col("strength") >= MIN_STRENGTH))
+    campaign = (pl.col("focus") >= CAMPAIGN_FOCUS) | (
+        (pl.col("median_points") >= CAMPAIGN_POINTS) & (pl.col("work_weight") > 0)
+    )
+    chosen = linked.filter(campaign)
+    members = communities.members.join(
+        chosen.select("community", "focus", "strength", "campaign_points"), on="community"
+    ).join(scored.select("account_id", "sampled", "fired", "points"), on="account_id")
+    members = members.filter(_consistent(members)).join(_tie_weights(communities), on="account_id", how="left")
+    members = members.filter(
+        pl.col("tied").fill_null(0.0) >= MEMBER_TIES * pl.col("tied").fill_null(0.0).median().over("community")
+    )
+    # a campaign that consistency cut below the minimum is none
+    sizes = members.group_by("community").agg(pl.len().alias("kept"))
+    members = members.join(sizes.filter(pl.col("kept") >= MIN_ACCOUNTS), on="community", how="semi")
+    ids = (
+        members.group_by("community")
+        .agg(pl.col("account_id"))
+        .with_columns(
+            pl.col("account_id")
+            .map_elements(lambda m: _group_id("camp", list(m)), return_dtype=pl.String)
+            .alias("campaign_id")
+        )
+    )
+    members = members.join(ids.select("community", "campaign_id"), on="community").with_columns(
+        (pl.col("campaign_points") - pl.col("points")).clip(lower_bound=0.0).alias("bonus")
+    )
+    kept = members.select("account_id", "community", "campaign_id")
+    edges = (
+        communities.edges.filter(pl.col("internal") & (pl.col("kind") != "behaviour"))
+        .join(kept.select("account_id", "campaign_id"), on="account_id")
+        .select("account_id", "indicator", "kind", "weight", "campaign_id")
+    )
+    strength = chosen.join(ids.select("community", "campaign_id"), on="community").select(
+        "campaign_id",
+        "accounts",
+        "strength",
+        "campaign_points",
+        "focus",
+        "sampled",
+        "fired",
+        *[f"fired_{f}" for f in FAMILIES],
+    )
+    benign = _benign(communities, members, scored)
+    return Groups(members.select("account_id", "campaign_id", "bonus"), edges, strength, benign)
+
+
+def _benign(communities: Communities, members: pl.DataFrame, scored: pl.DataFrame) -> list[dict[str, Any]]:
+    """Groups of candidates outside campaigns tied by concrete shared indicators, with why they look benign.
+
+    A benign cluster is a connected group over ``BENIGN_TIES`` (addresses, payment methods,
+    templates, lockstep) of three or more accounts none of which is in a campaign, that looks
+    benign together (pooled extraction share under ``CAMPAIGN_FOCUS``, median own points under
+    ``CAMPAIGN_POINTS``): an office, a company's cards, apps on one framework, a class, strangers
+    behind one VPN. A linked group that looks neither benign nor like a campaign (its members
+    judged one by one) is not reported as either.
+    """
+    ties = communities.edges.filter(pl.col("kind").is_in(sorted(BENIGN_TIES))).join(
+        members.select("account_id"), on="account_id", how="anti"
+    )
+    ties = ties.filter(pl.col("account_id").n_unique().over("indicator") >= 2)
+    if ties.height == 0:
+        return []
+    accounts = ties["account_id"].unique().sort()
+    indicators = ties["indicator"].unique().sort()
+    index = pl.DataFrame(
+        {"name": pl.concat([accounts, indicators]), "node": np.arange(len(accounts) + len(indicators))}
+    )
+    numbered = ties.join(index.rename({"name": "account_id", "node": "a"}), on="account_id").join(
+        index.rename({"name": "indicator", "node": "i"}), on="indicator"
+    )
+    size = len(index)
     graph = sparse.coo_matrix(
         (np.ones(numbered.height), (numbered["a"].to_numpy(), numbered["i"].to_numpy())), shape=(size, size)
     )
-    _, labels = connected_components(graph, directed=False)
-    component = pl.DataFrame({"a": np.arange(accounts.len()), "component": labels[: accounts.len()]})
-    numbered = numbered.join(component, on="a")
-    stats = numbered.group_by("component").agg(
-        pl.col("account_id").n_unique().alias("accounts"),
-        (pl.col("weight").sum() / pl.col("account_id").n_unique()).alias("strength"),
-        pl.col("account_id").unique().alias("members"),
+    _, component = connected_components(graph, directed=False)
+    tied = numbered.with_columns(pl.Series("cluster", component[numbered["a"].to_numpy()]))
+    people = (
+        tied.select("account_id", "cluster")
+        .unique()
+        .join(
+            scored.select("account_id", "sampled", "fired", "points", "reference", "shared_exit_ips"), on="account_id"
+        )
     )
-    stats = stats.filter((pl.col("accounts") >= MIN_ACCOUNTS) & (pl.col("strength") >= MIN_STRENGTH))
-    if stats.height == 0:
-        return empty
-    stats = stats.with_columns(
-        pl.col("members").map_elements(lambda m: _campaign_id(list(m)), return_dtype=pl.String).alias("campaign_id")
+    facts = (
+        people.group_by("cluster")
+        .agg(
+            pl.len().alias("accounts"),
+            pl.col("sampled").sum(),
+            pl.col("fired").sum(),
+            pl.col("points").median().alias("median_points"),
+            pl.col("reference").mean().alias("reference_share"),
+            pl.col("shared_exit_ips").sum().alias("exits"),
+            pl.col("account_id").sort().alias("members"),
+        )
+        .with_columns((pl.col("fired") / pl.col("sampled").clip(lower_bound=1)).alias("focus"))
+        .filter(
+            (pl.col("accounts") >= MIN_ACCOUNTS)
+            & (pl.col("focus") < CAMPAIGN_FOCUS)
+            & (pl.col("median_points") < CAMPAIGN_POINTS)
+        )
     )
-    members = (
-        stats.select("campaign_id", "members", "strength")
-        .explode("members")
-        .rename({"members": "account_id"})
-        .with_columns(pl.col("strength").clip(upper_bound=MAX_BONUS).alias("bonus"))
-        .select("account_id", "campaign_id", "bonus")
-    )
-    kept = numbered.join(stats.select("component", "campaign_id"), on="component").select(
-        "account_id", "indicator", "kind", "weight", "campaign_id"
-    )
-    return Groups(members, kept, stats.select("campaign_id", "accounts", "strength"))
+    per_kind = tied.group_by("cluster", "kind").agg(pl.col("indicator").n_unique().alias("indicators"))
+    out: list[dict[str, Any]] = []
+    for row in facts.sort("accounts", "cluster", descending=[True, False]).iter_rows(named=True):
+        kinds = dict(per_kind.filter(pl.col("cluster") == row["cluster"]).select("kind", "indicators").iter_rows())
+        out.append(
+            {
+                "cluster_id": _group_id("benign", row["members"]),
+                "accounts": row["members"],
+                "ties": {k: int(v) for k, v in sorted(kinds.items())},
+                "reason": _benign_reason(row, kinds),
+                "sampled_prompts": int(row["sampled"]),
+                "extraction_share": round(float(row["focus"]), 4),
+                "reference_share": round(float(row["reference_share"]), 3),
+            }
+        )
+    return out
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _benign_reason(row: dict[str, Any], kinds: dict[str, int]) -> str:
+    """What ties a benign cluster, and why it looks benign, as one sentence."""
+    ties = []
+    if "ip" in kinds:
+        addresses = kinds["ip"]
+        if row["exits"] and addresses >= 5:
+            ties.append(
+                _plural(addresses, "rotating exit address", "rotating exit addresses")
+                + " that many established accounts also use (a VPN's or a carrier's pool)"
+            )
+        else:
+            ties.append(_plural(addresses, "shared address", "shared addresses") + " (an office, a school or a lab)")
+    if "payment" in kinds:
+        ties.append(_plural(kinds["payment"], "shared payment method") + " (company cards)")
+    if "template" in kinds:
+        ties.append(_plural(kinds["template"], "shared prompt template") + " (one app or framework)")
+    if "sync" in kinds:
+        ties.append("the same active minutes (a shared schedule)")
+    why = [f"extraction prompts are {100 * row['focus']:.0f}% of their {row['sampled']:,} sampled prompts"]
+    if row["reference_share"] >= 0.5:
+        why.append(f"{100 * row['reference_share']:.0f}% are established, verified accounts")
+    why.append(f"their own evidence is low (median {row['median_points']:.1f} points)")
+    return f"{row['accounts']:,} accounts linked by " + ", ".join(ties) + "; benign: " + ", ".join(why) + "."

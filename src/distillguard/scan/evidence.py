@@ -43,9 +43,24 @@ def _top_family() -> pl.Expr:
     return expr
 
 
-def indicators() -> list[Indicator]:
-    """The indicators, each a function of the fingerprint columns (plus ``tier_median``)."""
+def indicators(
+    columns: frozenset[str] = frozenset({"shared_exit_ips", "payment_reference_share"}),
+) -> list[Indicator]:
+    """The indicators, each a function of the fingerprint columns (plus ``tier_median``).
+
+    ``columns`` names the optional fingerprint columns present (``shared_exit_ips``,
+    ``payment_reference_share``: the scan adds them once the reference is known).
+    """
     fired_share = pl.col("fired") / pl.col("sampled")
+    # Addresses most of whose users are established accounts (a commercial VPN's exits, an office NAT)
+    # say nothing of the account's own rotation (links.address_context); without the column, all count.
+    exits = pl.col("shared_exit_ips").fill_null(0) if "shared_exit_ips" in columns else pl.lit(0)
+    own_ips = pl.col("ips") - exits
+    # A card that established, verified accounts share is a company's cards, not a campaign's: the share
+    # of the other holders in the reference discounts it (payment_reference_share); without the column, none.
+    card_holders = (
+        pl.col("payment_reference_share").fill_null(0.0) if "payment_reference_share" in columns else pl.lit(0.0)
+    )
     peers = pl.col("daily_exchanges") / pl.col("tier_median").clip(lower_bound=0.5)
     new_and_busy = (
         (pl.col("days_from_signup") <= 7)
@@ -86,15 +101,22 @@ def indicators() -> list[Indicator]:
         ),
         Indicator(
             "ip_churn",
-            pl.when(pl.col("ips") >= 6).then(((pl.col("ips") / 3).log(2) / 2).clip(0.0, 2.0)).otherwise(0.0),
-            pl.format("{} client IP addresses in {} subnets", pl.col("ips"), pl.col("subnets")),
+            pl.when(own_ips >= 6).then(((own_ips / 3).log(2) / 2).clip(0.0, 2.0)).otherwise(0.0),
+            pl.format(
+                "{} client IP addresses in {} subnets{}",
+                own_ips,
+                pl.col("subnets"),
+                pl.when(exits > 0)
+                .then(pl.format(" (and {} shared exits of established accounts, not counted)", exits))
+                .otherwise(pl.lit("")),
+            ),
         ),
         Indicator(
             "address_rotation",
-            pl.when((pl.col("ips") >= 10) & (pl.col("ips") >= 0.5 * pl.col("exchanges"))).then(0.75).otherwise(0.0),
+            pl.when((own_ips >= 10) & (own_ips >= 0.5 * pl.col("exchanges"))).then(0.75).otherwise(0.0),
             pl.format(
                 "a fresh address for most requests ({} addresses for {} requests), as rotating proxies give",
-                pl.col("ips"),
+                own_ips,
                 pl.col("exchanges"),
             ),
         ),
@@ -123,9 +145,15 @@ def indicators() -> list[Indicator]:
         Indicator(
             "shared_payment",
             pl.when(pl.col("payment_accounts") >= 2)
-            .then((0.5 + 0.5 * (pl.col("payment_accounts") / 2).log(2)).clip(0.0, 2.0))
+            .then((0.5 + 0.5 * (pl.col("payment_accounts") / 2).log(2)).clip(0.0, 2.0) * (1.0 - card_holders))
             .otherwise(0.0),
-            pl.format("payment method shared with {} other accounts", pl.col("payment_accounts") - 1),
+            pl.format(
+                "payment method shared with {} other accounts{}",
+                pl.col("payment_accounts") - 1,
+                pl.when(card_holders > 0)
+                .then(pl.format(", {}% of them established and verified", _num(100 * card_holders)))
+                .otherwise(pl.lit("")),
+            ),
         ),
         Indicator(
             "fast_model_pivot",
@@ -154,6 +182,22 @@ def indicators() -> list[Indicator]:
     ]
 
 
+def payment_reference_share(fingerprints: pl.DataFrame, reference: pl.Series) -> pl.Series:
+    """Of the other accounts on each account's payment method, the share that are reference accounts."""
+    frame = fingerprints.select("payment_fingerprint", "payment_accounts").with_columns(
+        reference.cast(pl.Float64).alias("ref")
+    )
+    others = (pl.col("payment_accounts") - 1).clip(lower_bound=1)
+    held = pl.col("ref").sum().over("payment_fingerprint") - pl.col("ref")
+    return frame.select(
+        pl.when(pl.col("payment_fingerprint").is_not_null() & (pl.col("payment_accounts") >= 2))
+        .then(held / others)
+        .otherwise(0.0)
+        .clip(0.0, 1.0)
+        .alias("payment_reference_share")
+    ).to_series()
+
+
 def score_accounts(fingerprints: pl.DataFrame, tier_medians: pl.DataFrame) -> pl.DataFrame:
     """Each account's points per indicator, its total ``points`` and ``reasons`` (strongest first).
 
@@ -162,9 +206,11 @@ def score_accounts(fingerprints: pl.DataFrame, tier_medians: pl.DataFrame) -> pl
     """
     overall = tier_medians.filter(pl.col("tier").is_null())["tier_median"]
     fallback = float(overall[0]) if overall.len() else 1.0
-    frame = fingerprints.join(tier_medians.filter(pl.col("tier").is_not_null()), on="tier", how="left")
+    frame = fingerprints.join(
+        tier_medians.filter(pl.col("tier").is_not_null()), on="tier", how="left", maintain_order="left"
+    )
     frame = frame.with_columns(pl.col("tier_median").fill_null(fallback))
-    found = indicators()
+    found = indicators(frozenset(frame.columns))
     frame = frame.with_columns(
         *[item.points.fill_null(0.0).alias(f"p_{item.name}") for item in found],
     )

@@ -15,12 +15,24 @@ An indicator is something two accounts should not have in common by chance:
   checked against its bucket's first member on the whole signature.
 
 - ``pivot:`` a coordinated move to a new model: the hour after its release in which an account
-  that moved 30% or more of 20+ exchanges to it first used it.
+  that moved 30% or more of 20+ exchanges to it first used it;
+- ``item:`` a task item: the payload inside the wrapper, by near-duplicate hashing
+  (:mod:`distillguard.scan.payload`): the smallest of a sampled prompt's word-pair hashes that
+  ``ITEM_COMMON_SHARE`` or less of the sampled prompts hold (wrappers and common phrasing are
+  held by many), so one item asked in different wrappers, or reworded, gets one key;
+- ``cohort:`` moving together: the day of sign-up, the first and the last active day; accounts
+  created and started and stopped on the same days (a shift of a hydra) share it.
 
 Only indicators held by two accounts or more are kept; each edge carries the weight
 ``1 / log(degree + 5)`` of its indicator (Fraudar's column weighting, so that an indicator
-shared by a huge crowd, a NAT or a popular template, counts for little). The pair
-explosion of a shared indicator never happens: the graph stays bipartite.
+shared by a huge crowd, a NAT or a popular template, counts for little), times the share of
+its holders outside the reference (an indicator most of whose holders are established,
+verified accounts is what legitimate accounts share). The pair explosion of a shared
+indicator never happens: the graph stays bipartite.
+
+:func:`address_context` counts, per account, its *shared exits*: addresses most of whose users
+are reference accounts and three or more of them (a commercial VPN's exits, an office's NAT),
+which say nothing about the account's own rotation.
 """
 
 from __future__ import annotations
@@ -28,6 +40,8 @@ from __future__ import annotations
 from typing import Final
 
 import duckdb
+
+from distillguard.scan.fingerprints import US_PER_DAY, sql_text
 
 HASHES: Final = 32
 ROWS_PER_BAND: Final = 4
@@ -41,6 +55,11 @@ PIVOT_SHARE: Final = 0.3
 PIVOT_MIN_EXCHANGES: Final = 20
 TEMPLATE_SHARE: Final = 0.2
 MAX_INDICATOR_ACCOUNTS: Final = 50_000
+ITEM_COMMON_SHARE: Final = 0.0005  # a word pair in more of the sampled prompts than this is wrapper or phrasing ...
+ITEM_COMMON_MIN: Final = 20  # ... and never fewer prompts than this
+ITEMS_PER_ACCOUNT: Final = 64
+EXIT_REFERENCE_USERS: Final = 3
+EXIT_REFERENCE_SHARE: Final = 0.5
 
 
 def _minhash_columns() -> str:
@@ -60,8 +79,55 @@ def _agreement(left: str, right: str) -> str:
     return f"(({agreeing}) / {HASHES}.0)"
 
 
-def build_links(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``edges`` table (account_id, indicator, kind, weight) from the stage tables."""
+def address_context(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``shared_exits`` (account_id, shared_exit_ips) from the stage and the ``reference`` table."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE shared_exits AS
+        WITH pairs AS (SELECT DISTINCT account_id, ip FROM stage WHERE ip IS NOT NULL),
+        users AS (
+            SELECT p.ip, count(*) AS accounts, count(r.account_id) AS reference_accounts
+            FROM pairs p LEFT JOIN reference r USING (account_id) GROUP BY p.ip
+        )
+        SELECT p.account_id, count(*) AS shared_exit_ips
+        FROM pairs p JOIN users u USING (ip)
+        WHERE u.reference_accounts >= {EXIT_REFERENCE_USERS}
+          AND u.reference_accounts >= {EXIT_REFERENCE_SHARE} * u.accounts
+        GROUP BY p.account_id
+        """
+    )
+
+
+def _items(con: duckdb.DuckDBPyConnection, shingles_glob: str) -> None:
+    """``account_items`` (account_id, item, uses): the task items of each account's sampled prompts."""
+    con.execute(f"CREATE OR REPLACE VIEW shingles AS SELECT * FROM read_parquet({sql_text(shingles_glob)})")
+    prompts = con.execute("SELECT count(*) FROM stage WHERE sampled").fetchall()[0][0] or 0
+    common = max(ITEM_COMMON_MIN, int(ITEM_COMMON_SHARE * prompts))
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE account_items AS
+        WITH counts AS (SELECT hash, count(*) AS prompts FROM shingles GROUP BY hash),
+        items AS (
+            SELECT s.prompt, min(s.hash) AS item FROM shingles s JOIN counts c USING (hash)
+            WHERE c.prompts <= {common} GROUP BY s.prompt
+        )
+        SELECT st.account_id, i.item, count(*) AS uses
+        FROM stage st JOIN items i USING (prompt) GROUP BY ALL
+        """
+    )
+
+
+def build_links(con: duckdb.DuckDBPyConnection, shingles_glob: str | None = None) -> None:
+    """Create the ``edges`` table (account_id, indicator, kind, accounts, reference holders, weight).
+
+    Needs the ``stage``, ``fingerprints``, ``model_pivot`` and ``newest_model`` tables (see
+    :mod:`distillguard.scan.fingerprints`) and a ``reference`` table of account ids (it may be
+    empty); ``shingles_glob`` names the payload sketches (no item links without them).
+    """
+    if shingles_glob is None:
+        con.execute("CREATE OR REPLACE TABLE account_items (account_id VARCHAR, item UBIGINT, uses BIGINT)")
+    else:
+        _items(con, shingles_glob)
     con.execute(
         f"""
         CREATE OR REPLACE TABLE signatures AS
@@ -120,14 +186,29 @@ def build_links(con: duckdb.DuckDBPyConnection) -> None:
         SELECT account_id, 'pivot:' || ((first_new_ts - n.first_seen) // {PIVOT_WINDOW_US}), 'pivot'
         FROM model_pivot p, newest_model n
         WHERE p.new_model_share >= {PIVOT_SHARE} AND p.exchanges_since_release >= {PIVOT_MIN_EXCHANGES}
+        UNION ALL
+        SELECT account_id, 'item:' || item, 'item' FROM (
+            SELECT account_id, item, row_number() OVER (PARTITION BY account_id ORDER BY item) AS k
+            FROM account_items)
+        WHERE k <= {ITEMS_PER_ACCOUNT}
+        UNION ALL
+        SELECT account_id,
+               'cohort:' || coalesce((epoch_us(created_at) // {US_PER_DAY})::VARCHAR, '-') || ':'
+                   || (first_ts // {US_PER_DAY}) || ':' || (last_ts // {US_PER_DAY}),
+               'cohort'
+        FROM fingerprints
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE edges AS
-        WITH degree AS (SELECT indicator, count(*) AS accounts FROM raw_edges GROUP BY indicator)
+        WITH degree AS (
+            SELECT e.indicator, count(*) AS accounts, count(r.account_id) AS reference_accounts
+            FROM raw_edges e LEFT JOIN reference r USING (account_id) GROUP BY e.indicator
+        )
         SELECT e.account_id, e.indicator, e.kind, d.accounts AS indicator_accounts,
-               1.0 / ln(d.accounts + 5) AS weight
+               d.reference_accounts AS indicator_reference,
+               (1.0 - d.reference_accounts / d.accounts) / ln(d.accounts + 5) AS weight
         FROM raw_edges e JOIN degree d USING (indicator)
         WHERE d.accounts BETWEEN 2 AND {MAX_INDICATOR_ACCOUNTS}
         """

@@ -1,12 +1,16 @@
 """``report.html``: the analyst's report, one self-contained file (inline CSS and SVG, no scripts, no network).
 
-Campaigns come ranked by confidence, each with its summary, the evidence that ties it
-together, a daily timeline, the capability mix, the model pivot, its accounts with their
-strongest reasons, and example prompts. Prompts are redacted by default: the report then
-shows each example's template skeleton (the six words at each end of the prompt, the middle
-masked, numbers masked) and the classifier's evidence; a prompt of twelve words or fewer is
-withheld whole, since its skeleton would be the prompt itself. ``--no-redact`` shows the
-prompt's first characters. Flagged accounts outside any campaign follow.
+Campaigns come ranked by confidence, each with its summary (family shares over the prompts
+the classifiers sampled, with the sample's size), the evidence that ties it together, a daily
+timeline, the capability mix, the model pivot, what the gateway's policy would do with its
+accounts, every account with its verdict, action and strongest reasons (in pages of
+``PAGE_ACCOUNTS``, folded with ``<details>`` so the page stays readable without a script), and
+example prompts. Prompts are redacted by default: the report then shows each example's template
+skeleton (the six words at each end of the prompt, the middle masked, numbers masked) and the
+classifier's evidence; a prompt of twelve words or fewer is withheld whole, since its skeleton
+would be the prompt itself. ``--no-redact`` shows the prompt's first characters. Flagged accounts
+outside any campaign follow, then the benign clusters: linked groups judged legitimate, each
+with the reason.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from typing import Any, Final
 
 import polars as pl
 
-ACCOUNTS_SHOWN: Final = 25
+PAGE_ACCOUNTS: Final = 100
 EXAMPLES_SHOWN: Final = 5
 SINGLES_SHOWN: Final = 100
-ACCOUNT_COLUMNS: Final = ["account", "verdict", "risk", "strongest reasons"]
+BENIGN_ACCOUNTS_SHOWN: Final = 50
+REASONS_SHOWN: Final = 4
+ACCOUNT_COLUMNS: Final = ["account", "verdict", "risk", "gateway action", "strongest reasons"]
 
 _CSS: Final = "\n".join(
     [
@@ -43,6 +49,7 @@ _CSS: Final = "\n".join(
         ".stat{background:#f5f7fa;border-radius:6px;padding:.5rem .8rem}",
         ".stat b{display:block;font-size:1.3rem}",
         "ul{margin:.2rem 0 .2rem 1.2rem;padding:0}",
+        "details{margin:.3rem 0}summary{cursor:pointer;color:#3e63dd}",
     ]
 )
 
@@ -98,10 +105,28 @@ def _account_rows(frame: pl.DataFrame) -> list[list[str]]:
             f"<code>{_e(r['account_id'])}</code>",
             _verdict(r["verdict"]),
             f"{r['risk']:.3f}",
-            "<ul>" + "".join(f"<li>{_e(x)}</li>" for x in (r["reasons"] or [])[:4]) + "</ul>",
+            _e(r.get("action") or "-"),
+            "<ul>" + "".join(f"<li>{_e(x)}</li>" for x in (r["reasons"] or [])[:REASONS_SHOWN]) + "</ul>",
         ]
         for r in frame.iter_rows(named=True)
     ]
+
+
+def _account_pages(members: pl.DataFrame) -> str:
+    """Every account, riskiest first, in folded pages of ``PAGE_ACCOUNTS`` (the first one open)."""
+    pages = []
+    for start in range(0, members.height, PAGE_ACCOUNTS):
+        page = members.slice(start, PAGE_ACCOUNTS)
+        label = f"accounts {start + 1:,}-{start + page.height:,} of {members.height:,}"
+        pages.append(
+            f"<details{' open' if start == 0 else ''}><summary>{label}</summary>"
+            f"{_table(_account_rows(page), ACCOUNT_COLUMNS, {2})}</details>"
+        )
+    return "".join(pages)
+
+
+def _actions(actions: dict[str, int]) -> str:
+    return ", ".join(f"{_e(a)} {n:,}" for a, n in sorted(actions.items())) or "-"
 
 
 def _redacted(skeleton: str) -> str:
@@ -139,16 +164,17 @@ def _campaign(campaign: dict[str, Any], accounts: pl.DataFrame, examples: pl.Dat
     chosen = examples.join(members.select("account_id"), on="account_id", how="semi").head(EXAMPLES_SHOWN)
     return f"""
 <div class="card" id="{_e(campaign["campaign_id"])}">
-<h3>{_e(campaign["campaign_id"])} <span class="muted">confidence {campaign["confidence"]:.2f}</span></h3>
+<h3>{_e(campaign["campaign_id"])} <span class="muted">confidence {campaign["confidence"]:.3f}</span></h3>
 <p>{_e(campaign["summary"])}</p>
 <div class="grid">
 <div class="stat"><b>{len(campaign["accounts"]):,}</b>accounts</div>
 <div class="stat"><b>{campaign["exchanges"]:,}</b>exchanges</div>
 <div class="stat"><b>{_e(campaign["first_seen"][:10])}</b>first seen</div>
 <div class="stat"><b>{_e(campaign["last_seen"][:10])}</b>last seen</div>
+<div class="stat"><b>{campaign.get("sampled_prompts", {}).get("prompts", 0):,}</b>prompts sampled</div>
 </div>
 <h4>Timeline (exchanges per day)</h4>{_timeline(campaign.get("timeline", []))}
-<div class="grid"><div><h4>Capabilities (estimated from the sample)</h4><table>{caps}</table></div>
+<div class="grid"><div><h4>Capabilities (exchanges, estimated from the sample)</h4><table>{caps}</table></div>
 <div><h4>Models</h4><table>{models}</table>{pivot_html}</div></div>
 <h4>Indicators</h4>
 <p>Links: {_e(", ".join(f"{k}: {v:,}" for k, v in campaign["links"].items()))}</p>
@@ -156,9 +182,32 @@ def _campaign(campaign: dict[str, Any], accounts: pl.DataFrame, examples: pl.Dat
 <p>Client addresses: {_codes(ind["ips"][:12], ", ")}</p>
 <p>Templates: {_codes(ind["templates"], "<br>")}</p>
 <h4>Example prompts{" (redacted to their templates)" if redact else ""}</h4>{_examples(chosen, redact)}
-<h4>Accounts ({members.height:,}; the {min(ACCOUNTS_SHOWN, members.height)} riskiest)</h4>
-{_table(_account_rows(members.head(ACCOUNTS_SHOWN)), ACCOUNT_COLUMNS, {2})}
+<h4>Accounts ({members.height:,}, riskiest first); the gateway's policy: {_actions(campaign.get("actions", {}))}</h4>
+{_account_pages(members)}
 </div>"""
+
+
+def _contamination(calibration: dict[str, Any]) -> str:
+    """How the reference was cleaned, and where its lines would sit without it."""
+    excluded = calibration.get("reference_excluded", 0)
+    naive = calibration.get("naive_block_points")
+    if naive is None:
+        return ""
+    return _e(
+        f"{excluded:,} reference accounts left out as campaign members, quantiles trimmed by "
+        f"{100 * calibration.get('trimmed', 0):g}%; on the whole reference the lines would be "
+        f"{naive:.2f} and {calibration.get('naive_review_points', 0):.2f}."
+    )
+
+
+def _benign(cluster: dict[str, Any]) -> str:
+    shown = cluster["accounts"][:BENIGN_ACCOUNTS_SHOWN]
+    more = len(cluster["accounts"]) - len(shown)
+    return (
+        f'<div class="card" id="{_e(cluster["cluster_id"])}"><h3>{_e(cluster["cluster_id"])}</h3>'
+        f"<p>{_e(cluster['reason'])}</p><details><summary>{len(cluster['accounts']):,} accounts</summary>"
+        f"<p>{_codes(shown, ', ')}{f' and {more:,} more (campaigns.json)' if more > 0 else ''}</p></details></div>"
+    )
 
 
 def render_report(
@@ -168,6 +217,7 @@ def render_report(
     examples: pl.DataFrame,
     *,
     redact: bool,
+    benign: list[dict[str, Any]] | None = None,
 ) -> str:
     """The report as one HTML document."""
     verdicts = summary["verdicts"]
@@ -181,18 +231,29 @@ def render_report(
         [
             [
                 f'<a href="#{_e(c["campaign_id"])}">{_e(c["campaign_id"])}</a>',
-                f"{c['confidence']:.2f}",
+                f"{c['confidence']:.3f}",
                 f"{len(c['accounts']):,}",
                 f"{c['exchanges']:,}",
-                _e(next((k for k in c["capabilities"] if k != "other"), "-")),
+                _e(next(iter(c.get("sampled_prompts", {}).get("families", {})), "-")),
+                _actions(c.get("actions", {})),
                 _e(c["first_seen"][:10]),
                 _e(c["last_seen"][:10]),
             ]
             for c in campaigns
         ],
-        ["campaign", "confidence", "accounts", "exchanges", "main capability", "first seen", "last seen"],
+        [
+            "campaign",
+            "confidence",
+            "accounts",
+            "exchanges",
+            "main family (sampled)",
+            "gateway action",
+            "first seen",
+            "last seen",
+        ],
         {1, 2, 3},
     )
+    benign = benign or []
     rejected = summary["exchanges_rejected"]
     rejected_note = f" ({rejected:,} rejected, see rejected.jsonl)" if rejected else ""
     return f"""<!doctype html>
@@ -209,11 +270,17 @@ def render_report(
 <p class="muted">Calibrated on {calibration["reference_accounts"]:,} {_e(calibration["reference"])} reference accounts
 at a target
 false-positive rate of {100 * calibration["target_fpr"]:g}%: block from {calibration["block_points"]:.2f} points
-({calibration["reference_blocked"]} reference accounts above), review from {calibration["review_points"]:.2f}.</p>
+({calibration["reference_blocked"]} reference accounts above), review from {calibration["review_points"]:.2f}.
+{_contamination(calibration)}</p>
 <h2>Campaigns, ranked</h2>{ranked if campaigns else "<p>No campaign found.</p>"}
 {"".join(_campaign(c, accounts, examples, redact) for c in campaigns)}
 <h2>Flagged accounts outside campaigns</h2>
 {_table(_account_rows(singles), ACCOUNT_COLUMNS, {2}) if singles.height else "<p>None.</p>"}
+<h2>Benign clusters</h2>
+<p class="muted">Linked groups judged legitimate together (an office, a company's cards, a class, apps on one
+framework, strangers behind one VPN): reported so that an analyst sees why they are not campaigns. Their
+accounts are judged on their own evidence.</p>
+{"".join(_benign(b) for b in benign) if benign else "<p>None.</p>"}
 </body></html>
 """
 
@@ -226,6 +293,8 @@ def write_report(
     examples: pl.DataFrame,
     *,
     redact: bool,
+    benign: list[dict[str, Any]] | None = None,
 ) -> None:
     """Write ``report.html``."""
-    path.write_text(render_report(summary, accounts, campaigns, examples, redact=redact), encoding="utf-8")
+    page = render_report(summary, accounts, campaigns, examples, redact=redact, benign=benign)
+    path.write_text(page, encoding="utf-8")

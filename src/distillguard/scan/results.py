@@ -4,6 +4,21 @@ Campaign facts (volume, first and last seen, models, the move to a new model, th
 timeline) are SQL over the stage tables joined with the members; capabilities are the
 members' sampled family shares scaled to their exchanges (an estimate, stated as such in
 the report); indicators are the shared ones that tie the campaign together.
+
+Fields beyond the contract's (exchange-log v1, "Results of a scan"), each a backward-compatible
+addition: per campaign ``strength``, ``links``, ``verdicts``, ``model_pivot``, ``timeline``,
+``sampled_prompts`` (the prompts the classifiers read: ``prompts``, and per family the count
+that fired; the summary's shares are of these), ``coverage`` (``items``: the distinct task items
+of the members' sampled prompts, ``repeated``: how many two or more members asked), ``actions``
+(what the gateway's policy would do with the members: action -> accounts); at the top level
+``benign_clusters`` (linked groups judged legitimate: ``cluster_id``, ``accounts``, ``ties``,
+``reason``, ``sampled_prompts``, ``extraction_share``, ``strength``).
+
+``confidence`` ranks campaigns: ``ties x (focus + own) / 2``, where *ties* is ``1 - e^(-strength
+/ 2)``, *focus* the pooled extraction share on the scale of ``extraction_focus`` (0 at 10%, 1
+from 60%) and *own* the members' median points before the campaign's bonus over the block line
+(at most 1). A campaign tied loosely, or whose accounts say little on their own, ranks below
+one tied tightly whose every account would be blocked alone.
 """
 
 from __future__ import annotations
@@ -82,14 +97,36 @@ def _pivot(con: duckdb.DuckDBPyConnection, campaign_id: str) -> dict[str, Any] |
     }
 
 
+def _sampled(fingerprints: pl.DataFrame) -> dict[str, Any]:
+    """The members' sampled prompts and, per family, how many of them fired it."""
+    row = fingerprints.select(pl.col("sampled").sum(), *[pl.col(f"fired_{f}").sum().alias(f) for f in FAMILIES]).row(
+        0, named=True
+    )
+    fired = {f: int(row[f] or 0) for f in FAMILIES}
+    return {
+        "prompts": int(row["sampled"] or 0),
+        "families": {k: v for k, v in sorted(fired.items(), key=lambda kv: (-kv[1], kv[0])) if v > 0},
+    }
+
+
+def sampled_sentence(sampled: dict[str, Any]) -> str:
+    """The sampled prompts' family shares, as measured: ``Of 1,234 sampled prompts, 31% fired ...``."""
+    total = sampled["prompts"]
+    if not total:
+        return "None of their prompts was sampled."
+    shares = [(k, 100 * v / total) for k, v in sampled["families"].items()]
+    named = [f"{share:.0f}% {k.replace('_', ' ')}" for k, share in shares if share >= 0.5][:4]
+    none = 100 * (total - sum(sampled["families"].values())) / total
+    if not named:
+        return f"Of their {total:,} sampled prompts, none fired an extraction family."
+    return f"Of their {total:,} sampled prompts, {', '.join(named)}; {none:.0f}% fired no extraction family."
+
+
 def _summary(campaign: dict[str, Any], links: dict[str, int]) -> str:
-    caps = {k: v for k, v in campaign["capabilities"].items() if k != "other"}
-    total = max(1, campaign["exchanges"])
-    focus = ", ".join(f"{k.replace('_', ' ')} ({100 * v / total:.0f}%)" for k, v in list(caps.items())[:3])
     parts = [
         f"{len(campaign['accounts']):,} accounts sent {campaign['exchanges']:,} exchanges between "
-        f"{campaign['first_seen'][:16].replace('T', ' ')} and {campaign['last_seen'][:16].replace('T', ' ')} UTC"
-        + (f", focused on {focus}." if focus else ".")
+        f"{campaign['first_seen'][:16].replace('T', ' ')} and {campaign['last_seen'][:16].replace('T', ' ')} UTC.",
+        sampled_sentence(campaign["sampled_prompts"]),
     ]
     ties = [
         f"{links[kind]:,} shared {name}"
@@ -99,6 +136,8 @@ def _summary(campaign: dict[str, Any], links: dict[str, int]) -> str:
             ("template", "extraction templates"),
             ("sync", "lockstep timing groups"),
             ("pivot", "hours of a coordinated move to a new model"),
+            ("item", "task items"),
+            ("cohort", "sign-up and activity days"),
         )
         if links.get(kind)
     ]
@@ -110,9 +149,24 @@ def _summary(campaign: dict[str, Any], links: dict[str, int]) -> str:
             f"They moved {100 * pivot['share_after_release']:.0f}% of their traffic to {pivot['model']}, "
             f"first used {pivot['hours_after_release']} h after its release."
         )
+    coverage = campaign.get("coverage")
+    if coverage and coverage["items"] >= 100 and coverage["repeated"] <= 0.01 * coverage["items"]:
+        parts.append(
+            f"Their {coverage['items']:,} sampled task items hardly repeat across accounts "
+            f"({coverage['repeated']:,} asked by two or more): a dataset split between them."
+        )
     verdicts = ", ".join(f"{n:,} {v}" for v, n in sorted(campaign["verdicts"].items()))
-    parts.append(f"Verdicts: {verdicts}.")
+    actions = ", ".join(f"{n:,} {a}" for a, n in sorted(campaign.get("actions", {}).items()))
+    parts.append(f"Verdicts: {verdicts}" + (f"; the gateway's policy: {actions}." if actions else "."))
     return " ".join(parts)
+
+
+def _confidence(strength: float, focus: float, own_points: float, block: float) -> float:
+    """The ranking described in the module docstring."""
+    ties = 1.0 - math.exp(-strength / 2.0)
+    extraction = min(1.0, max(0.0, (focus - 0.1) / 0.5))
+    own = min(1.0, max(0.0, own_points / block))
+    return round(ties * (extraction + own) / 2.0, 3)
 
 
 def build_campaigns(
@@ -125,7 +179,10 @@ def build_campaigns(
     thresholds: Thresholds,
     templates_path: Path,
 ) -> list[dict[str, Any]]:
-    """Every campaign's record, strongest first (``accounts`` has account_id, campaign_id, verdict, points)."""
+    """Every campaign's record, by confidence (``accounts``: account_id, campaign_id, verdict, own_points, action).
+
+    Needs the ``stage``, ``newest_model`` and ``account_items`` tables of the scan's connection.
+    """
     members = accounts.filter(pl.col("campaign_id").is_not_null()).select("account_id", "campaign_id")
     con.register("members", members.to_arrow())
     facts = con.execute(
@@ -146,6 +203,17 @@ def build_campaigns(
         FROM stage s JOIN members m USING (account_id) GROUP BY ALL ORDER BY day
         """
     ).fetchall()
+    coverage = {
+        c: (int(items), int(repeated))
+        for c, items, repeated in con.execute(
+            """
+            SELECT campaign_id, count(*), count(*) FILTER (WHERE holders >= 2) FROM (
+                SELECT m.campaign_id, i.item, count(DISTINCT i.account_id) AS holders
+                FROM account_items i JOIN members m USING (account_id) GROUP BY ALL)
+            GROUP BY campaign_id
+            """
+        ).fetchall()
+    }
     shared = edges.filter(pl.col("kind") == "template").select(pl.col("indicator").str.slice(4).alias("template"))
     con.register("shared_templates", shared.unique().to_arrow())
     skeletons = dict(
@@ -167,7 +235,11 @@ def build_campaigns(
         links = dict(per_indicator.group_by("kind").agg(pl.len().alias("n")).iter_rows())
         verdicts = dict(member_rows.group_by("verdict").agg(pl.len().alias("n")).sort("verdict").iter_rows())
         s = float(strength_of.get(campaign_id, 0.0))
-        median_points = float(member_rows.select(pl.col("points").median()).item() or 0.0)
+        own = float(member_rows.select(pl.col("own_points").median()).item() or 0.0)
+        sampled = _sampled(fingerprints.join(member_rows.select("account_id"), on="account_id"))
+        focus = sum(sampled["families"].values()) / max(1, sampled["prompts"])
+        actions = dict(member_rows.group_by("action").agg(pl.len()).sort("action").iter_rows())
+        items, repeated = coverage.get(campaign_id, (0, 0))
         record: dict[str, Any] = {
             "campaign_id": campaign_id,
             "accounts": ids,
@@ -186,8 +258,11 @@ def build_campaigns(
                     for i in per_indicator.filter(pl.col("kind") == "template")["indicator"].head(TOP_TEMPLATES)
                 ],
             },
-            "confidence": round((1.0 - math.exp(-s)) * min(1.0, median_points / thresholds.block), 3),
+            "confidence": _confidence(s, focus, own, thresholds.block),
             "strength": round(s, 3),
+            "sampled_prompts": sampled,
+            "coverage": {"items": items, "repeated": repeated},
+            "actions": {str(k): int(v) for k, v in actions.items()},
             "links": {k: int(v) for k, v in sorted(links.items())},
             "verdicts": {k: int(v) for k, v in verdicts.items()},
             "model_pivot": _pivot(con, campaign_id),
@@ -203,6 +278,7 @@ def build_campaigns(
     return out
 
 
-def write_campaigns(campaigns: list[dict[str, Any]], path: Path) -> None:
-    """``campaigns.json``."""
-    path.write_bytes(orjson.dumps({"campaigns": campaigns}, option=orjson.OPT_INDENT_2))
+def write_campaigns(campaigns: list[dict[str, Any]], path: Path, benign: list[dict[str, Any]] | None = None) -> None:
+    """``campaigns.json``: the campaigns, then the benign clusters (linked groups judged legitimate)."""
+    body = {"campaigns": campaigns, "benign_clusters": benign or []}
+    path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))

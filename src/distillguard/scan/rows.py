@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from distillguard.scan.payload import NO_HASH, payload_sketches
 from distillguard.signals.detectors import FIRES_AT, run_signals
 from distillguard.signals.extraction import ExtractionModel, builtin_model
 
@@ -50,8 +51,10 @@ STAGE_SCHEMA: Final = pa.schema(
         ("sampled", pa.bool_()),
         ("family", pa.int8()),  # index into the model's families; -1 none fired; null not sampled
         ("template", pa.string()),  # template key of the prompt; null not sampled
+        ("prompt", pa.int64()),  # the sampled prompt's number (its payload sketch in SHINGLE_SCHEMA); null not sampled
     ]
 )
+SHINGLE_SCHEMA: Final = pa.schema([("prompt", pa.int64()), ("hash", pa.uint64())])
 EXAMPLE_SCHEMA: Final = pa.schema(
     [
         ("account_id", pa.string()),
@@ -104,6 +107,7 @@ class Scored:
     templates: list[str]
     skeletons: list[str]
     evidence: list[str]  # the top family's evidence where it fires, else ""
+    payload: np.ndarray  # uint64 (prompts, SKETCH): the payload's bottom sketch (scan.payload)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class StagedBatch:
     stage: pa.RecordBatch
     examples: pa.RecordBatch
     templates: pa.RecordBatch
+    shingles: pa.RecordBatch
 
 
 def last_user_prompts(messages: pa.Array) -> list[str]:
@@ -151,13 +156,24 @@ def score_prompts(prompts: list[str], model: ExtractionModel | None = None) -> S
     fired = score >= FIRES_AT
     family = np.where(fired, top, -1).astype(np.int8)
     evidence = [signals.evidence[i].get(model.families[f], "") if f >= 0 else "" for i, f in enumerate(family.tolist())]
-    return Scored(family, score.astype(np.float32), signals.templates, signals.skeletons, evidence)
+    return Scored(
+        family, score.astype(np.float32), signals.templates, signals.skeletons, evidence, payload_sketches(prompts)
+    )
 
 
 def stage_rows(
-    batch: pa.RecordBatch, sample: Sample, scored: Scored, families: tuple[str, ...], examples: RunningCounts
+    batch: pa.RecordBatch,
+    sample: Sample,
+    scored: Scored,
+    families: tuple[str, ...],
+    examples: RunningCounts,
+    *,
+    first_prompt: int = 0,
 ) -> StagedBatch:
-    """The stage rows of a batch, its examples and its templates, from its scored sample."""
+    """The stage rows of a batch, its examples, templates and payload sketches, from its scored sample.
+
+    Sampled prompts are numbered from ``first_prompt`` on (the prompts sampled before this batch).
+    """
     n = batch.num_rows
     sampled = np.zeros(n, dtype=bool)
     sampled[sample.index] = True
@@ -166,6 +182,8 @@ def stage_rows(
     templates: list[str | None] = [None] * n
     for row, key in zip(sample.index.tolist(), scored.templates, strict=True):
         templates[row] = key
+    numbers = np.full(n, -1, dtype=np.int64)
+    numbers[sample.index] = first_prompt + np.arange(sample.index.size, dtype=np.int64)
     has_reasoning = pc.fill_null(pc.greater(pc.utf8_length(batch.column("reasoning")), 0), False)
     stage = pa.RecordBatch.from_arrays(
         [
@@ -183,13 +201,29 @@ def stage_rows(
             pa.array(sampled),
             pa.array(family, mask=~sampled),
             pa.array(templates, pa.string()),
+            pa.array(numbers, mask=~sampled),
         ],
         schema=STAGE_SCHEMA,
     )
     template_rows = pa.RecordBatch.from_pydict(
         {"template": scored.templates, "skeleton": scored.skeletons}, schema=TEMPLATE_SCHEMA
     )
-    return StagedBatch(stage, _examples(batch, sample, scored, families, examples), template_rows)
+    return StagedBatch(
+        stage,
+        _examples(batch, sample, scored, families, examples),
+        template_rows,
+        _shingles(scored.payload, first_prompt),
+    )
+
+
+def _shingles(payload: np.ndarray, first_prompt: int) -> pa.RecordBatch:
+    """The payload sketches as (prompt, hash) rows, padding left out."""
+    present = payload != NO_HASH
+    rows, _ = np.nonzero(present)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(first_prompt + rows.astype(np.int64)), pa.array(payload[present])],
+        schema=SHINGLE_SCHEMA,
+    )
 
 
 def _examples(

@@ -4,8 +4,10 @@
    text classifiers, narrow stage rows as Parquet;
 2. fingerprints and links (:mod:`~distillguard.scan.fingerprints`, :mod:`~distillguard.scan.links`):
    SQL over the stage, out of core in DuckDB;
-3. evidence, campaigns, calibration (:mod:`~distillguard.scan.evidence`,
-   :mod:`~distillguard.scan.campaigns`, :mod:`~distillguard.scan.calibrate`): one row per account;
+3. evidence (:mod:`~distillguard.scan.evidence`), one row per account; behavioural similarity
+   (:mod:`~distillguard.scan.similarity`) and the account graph's communities
+   (:mod:`~distillguard.scan.graph`), judged as campaigns or benign clusters
+   (:mod:`~distillguard.scan.campaigns`); calibration (:mod:`~distillguard.scan.calibrate`);
 4. results: ``accounts.parquet``, ``campaigns.json``, ``report.html``, ``rejected.jsonl``,
    ``fingerprints.parquet`` and ``summary.json`` (counts, thresholds, time per stage).
 """
@@ -20,22 +22,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+import duckdb
 import numpy as np
 import orjson
 import polars as pl
 
 from distillguard.config import SPREAD_DAYS
+from distillguard.gateway.settings import GatewaySettings
 from distillguard.ingest.dataset import Dataset
 from distillguard.ingest.rejections import RejectionSink
+from distillguard.scan.actions import policy_actions
 from distillguard.scan.calibrate import reference_mask, thresholds, tier_medians
-from distillguard.scan.campaigns import find_campaigns
-from distillguard.scan.evidence import score_accounts
+from distillguard.scan.campaigns import Groups, candidates, judge
+from distillguard.scan.evidence import payment_reference_share, score_accounts
 from distillguard.scan.fingerprints import build_fingerprints, connect
-from distillguard.scan.links import build_links
+from distillguard.scan.graph import find_communities
+from distillguard.scan.links import address_context, build_links
 from distillguard.scan.refusals import summarize_refusals
 from distillguard.scan.report import write_report
 from distillguard.scan.results import build_campaigns, write_accounts, write_campaigns
-from distillguard.scan.stage import stage
+from distillguard.scan.similarity import behaviour_edges, scaled_traits
+from distillguard.scan.stage import Staged, stage
 from distillguard.schema import TIERS
 from distillguard.signals.extraction import builtin_model
 
@@ -56,14 +63,18 @@ class ScanOptions:
     redact: bool = True
     keep_work: bool = False
     releases: Mapping[str, datetime] = field(default_factory=dict)
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)  # whose policy the report's actions follow
 
 
 @dataclass
-class _Clock:
+class Clock:
+    """Seconds spent in each stage."""
+
     started: float = field(default_factory=time.perf_counter)
     stages: dict[str, float] = field(default_factory=dict)
 
     def lap(self, name: str) -> None:
+        """Close the stage ``name``."""
         now = time.perf_counter()
         self.stages[name] = round(now - self.started - sum(self.stages.values()), 2)
 
@@ -76,8 +87,11 @@ POINTS_DECIMALS: Final = 9
 def _account_results(
     scored: pl.DataFrame, members: pl.DataFrame, campaign_reasons: pl.DataFrame
 ) -> tuple[pl.DataFrame, np.ndarray]:
-    frame = scored.join(members, on="account_id", how="left").join(campaign_reasons, on="campaign_id", how="left")
+    frame = scored.join(members, on="account_id", how="left", maintain_order="left").join(
+        campaign_reasons, on="campaign_id", how="left", maintain_order="left"
+    )
     frame = frame.with_columns(
+        pl.col("points").round(POINTS_DECIMALS).alias("own_points"),
         (pl.col("points") + pl.col("bonus").fill_null(0.0)).round(POINTS_DECIMALS).alias("points"),
         pl.when(pl.col("campaign_reason").is_not_null())
         .then(pl.concat_list(pl.col("campaign_reason"), pl.col("reasons")))
@@ -87,44 +101,68 @@ def _account_results(
     return frame, frame["points"].to_numpy()
 
 
-def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
-    """Scan ``dataset_path`` and write the results to ``out``; returns the summary."""
-    clock = _Clock()
-    out.mkdir(parents=True, exist_ok=True)
-    work = out / ".work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    model = builtin_model()
-    with RejectionSink(out / "rejected.jsonl") as sink:
-        dataset = Dataset(
-            dataset_path, sink, batch_rows=options.batch_rows, tiers=options.tiers, spread_days=options.spread_days
-        )
-        staged = stage(dataset, work, model, workers=options.workers)
-        refused = summarize_refusals(dataset)
-        rejected = {f"{t}/{f or '-'}/{r}": n for (t, f, r), n in sorted(sink.counts.items())}
-    clock.lap("stage")
-    con = connect(work, options.memory_limit, threads=max(1, options.workers))
+def _fingerprints(
+    con: duckdb.DuckDBPyConnection, staged: Staged, options: ScanOptions
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The fingerprints (with each account's shared exits) and which accounts are reference."""
     build_fingerprints(con, staged.stage_glob, staged.accounts_path, options.releases)
     fingerprints = con.sql("SELECT * FROM fingerprints ORDER BY account_id").pl()
+    reference = reference_mask(fingerprints, options.reference)
+    con.register("reference_ids", fingerprints.filter(reference).select("account_id").to_arrow())
+    con.execute("CREATE OR REPLACE TABLE reference AS SELECT account_id FROM reference_ids")
+    address_context(con)
+    exits = con.sql("SELECT account_id, shared_exit_ips FROM shared_exits").pl()
+    fingerprints = fingerprints.with_columns(payment_reference_share(fingerprints, reference)).join(
+        exits, on="account_id", how="left", maintain_order="left"
+    )
+    fingerprints = fingerprints.with_columns(pl.col("shared_exit_ips").fill_null(0))
+    return fingerprints, reference
+
+
+def _groups(scored: pl.DataFrame, fingerprints: pl.DataFrame, edges: pl.DataFrame, reference: pl.Series) -> Groups:
+    """Candidates, their behavioural links and communities, judged as campaigns or benign clusters."""
+    chosen = candidates(scored)
+    is_candidate = fingerprints["account_id"].is_in(chosen.implode()).to_numpy()
+    is_reference = reference.to_numpy()
+    scaled = scaled_traits(fingerprints, is_reference & ~is_candidate)
+    behaviour = behaviour_edges(fingerprints, scaled, is_candidate, is_reference)
+    communities = find_communities(chosen, edges, behaviour, fingerprints.filter(reference)["account_id"])
+    return judge(communities, scored)
+
+
+def _campaign_reasons(groups: Groups) -> pl.DataFrame:
+    """The reason each campaign member's list opens with."""
+    return groups.strength.select(
+        "campaign_id",
+        pl.format(
+            "member of campaign {}: {} accounts, {}% of their {} sampled prompts extraction, tied with strength {}",
+            "campaign_id",
+            "accounts",
+            (100 * pl.col("focus")).round(0).cast(pl.Int64),
+            "sampled",
+            pl.col("strength").round(1),
+        ).alias("campaign_reason"),
+    )
+
+
+def analyse(
+    staged: Staged, out: Path, options: ScanOptions, clock: Clock, *, dataset: str, rejected: dict[str, int]
+) -> dict[str, Any]:
+    """Everything after the stage: fingerprints, links, communities, verdicts; the results written to ``out``."""
+    con = connect(staged.work, options.memory_limit, threads=max(1, options.workers))
+    fingerprints, reference = _fingerprints(con, staged, options)
     clock.lap("fingerprints")
-    build_links(con)
+    build_links(con, staged.shingles_glob)
     edges = con.sql("SELECT account_id, indicator, kind, weight FROM edges").pl()
     clock.lap("links")
-    reference = reference_mask(fingerprints, options.reference)
-    scored = score_accounts(fingerprints, tier_medians(fingerprints, reference))
-    groups = find_campaigns(scored.select("account_id", "points"), edges)
-    campaign_reasons = (
-        groups.edges.group_by("campaign_id")
-        .agg(pl.col("account_id").n_unique().alias("n"), pl.col("indicator").n_unique().alias("k"))
-        .select(
-            "campaign_id",
-            pl.format("member of campaign {}: {} accounts tied by {} shared indicators", "campaign_id", "n", "k").alias(
-                "campaign_reason"
-            ),
-        )
+    scored = score_accounts(fingerprints, tier_medians(fingerprints, reference)).with_columns(
+        reference.alias("reference")
     )
-    accounts, points = _account_results(scored, groups.members, campaign_reasons)
-    limits = thresholds(points, reference.to_numpy(), options.target_fpr)
+    groups = _groups(scored, fingerprints, edges, reference)
+    clock.lap("communities")
+    accounts, points = _account_results(scored, groups.members, _campaign_reasons(groups))
+    members = accounts["campaign_id"].is_not_null().to_numpy()
+    limits = thresholds(points, reference.to_numpy(), options.target_fpr, excluded=members)
     accounts = accounts.with_columns(
         limits.risk(pl.col("points")).alias("risk"), limits.verdict(pl.col("points")).alias("verdict")
     )
@@ -133,6 +171,7 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
     accounts = accounts.with_columns(
         pl.when(pl.col("campaign_id").is_in(flagged.to_list())).then(pl.col("campaign_id")).alias("campaign_id")
     )
+    accounts = accounts.with_columns(policy_actions(accounts, options.gateway).alias("action"))
     clock.lap("scores")
     write_accounts(accounts, out / "accounts.parquet")
     fingerprints.join(
@@ -147,10 +186,10 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
         thresholds=limits,
         templates_path=staged.templates_path,
     )
-    write_campaigns(campaigns, out / "campaigns.json")
+    write_campaigns(campaigns, out / "campaigns.json", groups.benign)
     verdicts = dict(accounts.group_by("verdict").agg(pl.len()).iter_rows())
     summary: dict[str, Any] = {
-        "dataset": str(dataset_path),
+        "dataset": dataset,
         "exchanges_read": staged.exchanges_in,
         "exchanges_accepted": staged.exchanges_accepted,
         "exchanges_rejected": staged.exchanges_in - staged.exchanges_accepted,
@@ -160,17 +199,40 @@ def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
         "accounts": accounts.height,
         "verdicts": {v: int(verdicts.get(v, 0)) for v in ("block", "review", "allow")},
         "campaigns": len(campaigns),
+        "benign_clusters": len(groups.benign),
         "calibration": limits.as_dict() | {"reference": "listed" if options.reference is not None else "established"},
     }
-    if refused is not None:
-        summary["refusals"] = refused
     examples = pl.read_parquet(staged.examples_path)
     con.close()
     clock.lap("results")
-    write_report(out / "report.html", summary, accounts, campaigns, examples, redact=options.redact)
+    write_report(
+        out / "report.html", summary, accounts, campaigns, examples, redact=options.redact, benign=groups.benign
+    )
+    clock.lap("report")
+    return summary
+
+
+def scan(dataset_path: Path, out: Path, options: ScanOptions) -> dict[str, Any]:
+    """Scan ``dataset_path`` and write the results to ``out``; returns the summary."""
+    clock = Clock()
+    out.mkdir(parents=True, exist_ok=True)
+    work = out / ".work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    model = builtin_model()
+    with RejectionSink(out / "rejected.jsonl") as sink:
+        dataset = Dataset(
+            dataset_path, sink, batch_rows=options.batch_rows, tiers=options.tiers, spread_days=options.spread_days
+        )
+        staged = stage(dataset, work, model, workers=options.workers)
+        refused = summarize_refusals(dataset)
+        rejected = {f"{t}/{f or '-'}/{r}": n for (t, f, r), n in sorted(sink.counts.items())}
+    clock.lap("stage")
+    summary = analyse(staged, out, options, clock, dataset=str(dataset_path), rejected=rejected)
+    if refused is not None:
+        summary["refusals"] = refused
     if not options.keep_work:
         shutil.rmtree(work, ignore_errors=True)
-    clock.lap("report")
     summary["seconds"] = clock.stages | {"total": round(sum(clock.stages.values()), 2)}
     (out / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     return summary

@@ -26,6 +26,7 @@ from distillguard.errors import DatasetError
 from distillguard.ingest.dataset import Dataset
 from distillguard.scan.rows import (
     EXAMPLE_SCHEMA,
+    SHINGLE_SCHEMA,
     STAGE_SCHEMA,
     TEMPLATE_SCHEMA,
     RunningCounts,
@@ -61,6 +62,11 @@ class Staged:
     def examples_path(self) -> Path:
         """Example prompts where a family fired."""
         return self.work / "examples.parquet"
+
+    @property
+    def shingles_glob(self) -> str:
+        """The payload sketches of the sampled prompts (prompt, hash), as a path pattern."""
+        return str(self.work / "shingles" / "*.parquet")
 
     @property
     def templates_path(self) -> Path:
@@ -133,6 +139,7 @@ def stage(dataset: Dataset, work: Path, model: ExtractionModel, *, workers: int 
         raise DatasetError(f"{dataset.path}: the dataset has no `exchanges` table; nothing to scan")
     kept = RunningCounts()
     stage_parts = _PartWriter(work / "stage", STAGE_SCHEMA)
+    shingle_parts = _PartWriter(work / "shingles", SHINGLE_SCHEMA)
     sampled = 0
     reader = dataset.reader("exchanges")
     with (
@@ -140,12 +147,14 @@ def stage(dataset: Dataset, work: Path, model: ExtractionModel, *, workers: int 
         pq.ParquetWriter(work / "templates.parquet", TEMPLATE_SCHEMA) as templates,
     ):
         for batch, sample, scored in _scored_batches(iter(reader), model, workers):
-            staged = stage_rows(batch, sample, scored, model.families, kept)
+            staged = stage_rows(batch, sample, scored, model.families, kept, first_prompt=sampled)
             stage_parts.write(staged.stage)
+            shingle_parts.write(staged.shingles)
             examples.write_batch(staged.examples)
             templates.write_batch(staged.templates)
             sampled += staged.templates.num_rows
     stage_parts.close()
+    shingle_parts.close()
     has_accounts = "accounts" in dataset.tables
     accounts_schema = arrow_schema("accounts")
     accounts_rejected = 0
