@@ -1,13 +1,14 @@
 """Watermarked and plain answers of the teacher (SmolLM2-135M-Instruct) to real prompts.
 
-    nice python -m benchmarks.watermark_generate [--device cuda] [--texts 32] [--tokens 800]
+    nice python -m benchmarks.watermark_generate [--device cuda] [--texts 16] [--tokens 800]
 
 Prompts: first turns of MT-Bench (LMSYS) and WizardLM's test set from ../shared/data, written
 by people outside this project. Three arms on the same prompts: no watermark, ``kgw`` (h=2,
 gamma 0.25, delta 2) and ``gumbel`` (h=2), sampled at temperature 0.7, top-p 0.9, through
 :class:`~distillguard.watermark.processors.hf.WatermarkLogitsProcessor`. The end-of-turn token is
-suppressed until ``--tokens`` so every text reaches the longest length measured (the model
-carries on past its natural end: a worst case for text quality, not for the watermark). The keys
+suppressed until ``--tokens`` (800; the unmarked arm 300) so every text reaches the longest
+length measured (the model carries on past its natural end: a worst case for text quality, not
+for the watermark). The keys
 (benchmark keys, not secrets) and every text go to ``benchmarks/results/watermark_generations.json``,
 which ``benchmarks.watermark_quality`` reads. Wall time and the processors' share of it are recorded.
 """
@@ -67,8 +68,9 @@ class TimedProcessor(WatermarkLogitsProcessor):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--texts", type=int, default=32)
+    parser.add_argument("--texts", type=int, default=16)
     parser.add_argument("--tokens", type=int, default=800)
+    parser.add_argument("--plain-tokens", type=int, default=300, help="the unmarked arm (quality baseline)")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
@@ -92,10 +94,11 @@ def main() -> None:
                 def factory(scheme: Any = scheme) -> TimedProcessor:
                     return TimedProcessor(scheme, temperature=TEMPERATURE, top_p=TOP_P)
 
+            length = args.plain_tokens if arm == "none" else args.tokens
             outputs += teacher.generate(
                 batch,
-                max_new_tokens=args.tokens,
-                min_new_tokens=args.tokens,
+                max_new_tokens=length,
+                min_new_tokens=length,
                 temperature=TEMPERATURE,
                 top_p=TOP_P,
                 processor=factory,

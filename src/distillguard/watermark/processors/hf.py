@@ -30,7 +30,7 @@ class WatermarkLogitsProcessor(LogitsProcessor):
         self.watermarker = Watermarker(scheme, temperature=temperature, top_p=top_p, top_k=top_k)
         self.prompt_length: int | None = None
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.FloatTensor:
         """The marked scores for this step."""
         if self.prompt_length is None:
             self.prompt_length = int(input_ids.shape[1])
