@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -45,6 +46,14 @@ EVAL_TOOLS: Final = "bfcl_multiple"
 SPLIT_USERS: Final = ("sharegpt", "nq", "hh_rlhf")  # 70% train, 30% evaluation, by hash of the text
 EVAL_ONLY_USERS: Final = ("arena_hard", "xstest_safe", "mt_bench")
 TARGET_VALIDATION_FPR: Final = 0.0015  # under a third of the 0.5% target: unseen sources fire more
+# Real prompts in other languages (training/multilingual.py) are calibrated as a group of their own: each family's
+# offset is also at least the ``1 - MULTILINGUAL_VALIDATION_FPR`` quantile of their logits, so that no language is
+# calibrated on English alone (the target for every language is 1%, twice the English one).
+MULTILINGUAL_VALIDATION_FPR: Final = 2 * TARGET_VALIDATION_FPR
+# They weigh this many times a real English prompt in each family's fit: a few hundred prompts against thousands of
+# positives in their languages, they are what teaches the model that a language's words are no evidence.
+MULTILINGUAL_WEIGHT_FACTOR: Final = 8.0
+MULTILINGUAL_ORIGIN: Final = "users:multilingual:"
 MAX_ANSWER_CHARS: Final = 1_500
 COMPOSED_PER_FAMILY: Final = 4  # phrase-bank wrappers per family, in multiples of per_family
 # Wrappers in other languages (languages.py) per family, in multiples of per_family, and benign requests
@@ -58,6 +67,7 @@ BENIGN_LANGUAGE_SHARE: Final = 2
 # request where the ask would be) a family and split, in multiples of per_family (the evaluation split half that),
 # as hard negatives of every family: the words that make a language are not what makes a prompt an attack.
 TWIN_SHARE: Final = 1
+TWIN_ORIGIN: Final = "hard:language_twin"
 LANGUAGE_ITEM_CHARS: Final = 150
 TUTORING_SHARE: Final = 1  # students' requests for help (tutoring.py) a split, in multiples of per_family
 # Evaluation harnesses' zero-shot layouts (harness.py) a split, likewise; negatives for cot's fit alone
@@ -355,7 +365,7 @@ def _twin_negatives(pools: Pools, count: int, generator: str) -> list[Example]:
             for _ in range(count if split == "train" else count // 2):
                 slots = filler.slots(family)
                 slots |= {k: slots[k][:LANGUAGE_ITEM_CHARS] for k in ("q", "a", "b")}
-                examples.append(Example(_fill(benign_twin(family, rng), slots), NEGATIVE, split, "hard:language_twin"))
+                examples.append(Example(_fill(benign_twin(family, rng), slots), NEGATIVE, split, TWIN_ORIGIN))
     return examples
 
 
@@ -430,7 +440,8 @@ def train(
     ``REGULARISATION_C``, except for the families of ``FAMILY_FIT``.
     A share of the training split's real user prompts is kept out of the fit; each
     family's offset puts the score 0.5 at the ``1 - TARGET_VALIDATION_FPR`` quantile of
-    their logits, so about that share of real prompts would fire. The median of what their
+    their logits, so about that share of real prompts would fire, and at least at the ``1 -
+    MULTILINGUAL_VALIDATION_FPR`` quantile of the held-back prompts in other languages. The median of what their
     opening and closing words add to each logit is kept as the model's ``window_baseline``.
     Families outside ``EMBEDDING_FAMILIES`` are fitted without the embedding columns, and families outside
     ``ENDS_FAMILIES`` without the ends n-grams. Only ``families`` are fitted (each fit is the same whichever
@@ -450,6 +461,7 @@ def train(
     labels = _labels(fit)
     weighted = np.array([_weighted(e) for e in fit], dtype=np.bool_)
     hard = np.array([e.origin.startswith("hard:") for e in fit], dtype=np.bool_)
+    multilingual = np.array([e.origin.startswith(MULTILINGUAL_ORIGIN) for e in fit], dtype=np.bool_)
     weights = np.zeros((N_COLUMNS, len(FAMILIES)), dtype=np.float32)  # other families' embedding weights stay 0
     bias = np.zeros(len(FAMILIES), dtype=np.float32)
     only = [ONLY_FOR.get(only_for_key(e.origin) or "") for e in fit]  # None: every family's fit sees it
@@ -463,6 +475,7 @@ def train(
         settings = FAMILY_FIT.get(family, FitSettings())
         model = LogisticRegression(C=settings.c, class_weight="balanced", solver="liblinear", max_iter=200)
         sample_weight = np.where(weighted, settings.negative_weight, 1.0)
+        sample_weight[multilingual] *= MULTILINGUAL_WEIGHT_FACTOR
         if settings.hard_negative_weight is not None:
             sample_weight[hard] = settings.hard_negative_weight
         sample_weight[np.array([o is not None and family not in o for o in only], dtype=np.bool_)] = 0.0
@@ -478,6 +491,19 @@ def train(
     # Weights ship as float16, the smallest as 0: calibrate on the weights the scorer will use.
     weights[np.abs(weights) < WEIGHT_FLOOR] = 0.0
     weights = weights.astype(np.float16).astype(np.float32)
+    return _calibrated(weights, bias, validation, families)
+
+
+def _calibrated(
+    weights: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32],
+    validation: Sequence[Example],
+    families: Sequence[str],
+) -> ExtractionModel:
+    """The model of ``weights`` and ``bias`` with its offsets, sentence tier and window baseline set on ``validation``.
+
+    See :func:`train`.
+    """
     no_windows = np.zeros((len(WINDOWS), len(FAMILIES)), dtype=np.float32)
     offsets = np.zeros(len(FAMILIES), dtype=np.float32)
     uncalibrated = ExtractionModel(weights, bias, offsets, no_windows, ends_families=ENDS_FAMILIES)
@@ -496,6 +522,10 @@ def train(
         sentence_candidate=cut,
     ).sentence_tier(texts, raw, below=np.inf)  # no bound: a prompt fires with it exactly when it fires without
     offset = np.quantile(tiered, 1.0 - TARGET_VALIDATION_FPR, axis=0).astype(np.float32)
+    in_other_languages = np.array([e.origin.startswith(MULTILINGUAL_ORIGIN) for e in validation], dtype=np.bool_)
+    if in_other_languages.any():
+        grouped = np.quantile(tiered[in_other_languages], 1.0 - MULTILINGUAL_VALIDATION_FPR, axis=0)
+        offset = np.maximum(offset, grouped.astype(np.float32))
     offset[np.array([family not in families for family in FAMILIES], dtype=np.bool_)] = 0.0
     windows = uncalibrated.window_logits(held_back.embedded)
     baseline = np.median(windows, axis=0).astype(np.float32)
@@ -584,6 +614,7 @@ def evaluate(examples: Sequence[Example], scorer: Callable[[Sequence[str]], npt.
     report["users_any_family"] = {k: {"flagged": v[0], "total": v[1]} for k, v in sorted(by_source.items())}
     report["users_any_family_by_language"] = _flagged_by_language(test, any_fire)
     report["held_out_templates"] = _recall_by_template(test, fires, held_out_names)
+    report["held_out_by_language"] = _recall_by_language(test, fires, held_out_names)
     report["held_out_sets"] = _recall_by_set(report["held_out_templates"])
     return report
 
@@ -645,6 +676,32 @@ def _recall_by_template(
         if "by_wrapper" in entry:
             entry["by_wrapper"] = dict(sorted(entry["by_wrapper"].items(), key=lambda kv: int(kv[0])))
     return dict(sorted(counts.items()))
+
+
+@cache
+def _wrapper_language(wrapper: str) -> str:
+    """The language a held-out wrapper is written in (py3langid on its fixed text, slots removed)."""
+    return _identified_language(re.sub(r"\{[a-z]+\}", " ", wrapper))
+
+
+def _recall_by_language(
+    test: Sequence[Example], fires: npt.NDArray[np.bool_], names: set[str]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Hits and totals of the held-out families' examples by family and by the language of their wrapper.
+
+    Empty where py3langid is not installed (the ``train`` extra).
+    """
+    if importlib.util.find_spec("py3langid") is None:
+        return {}
+    wrappers = {t.name: t.wrappers for t in HELD_OUT_FAMILIES}
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for example, row in zip(test, fires, strict=True):
+        if example.origin in names and example.wrapper >= 0:
+            language = _wrapper_language(wrappers[example.origin][example.wrapper])
+            entry = counts.setdefault(example.label, {}).setdefault(language, {"hits": 0, "total": 0})
+            entry["hits"] += int(row[FAMILIES.index(example.label)])
+            entry["total"] += 1
+    return {family: dict(sorted(by.items(), key=lambda kv: -kv[1]["total"])) for family, by in sorted(counts.items())}
 
 
 def _recall_by_set(by_template: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:

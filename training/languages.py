@@ -667,6 +667,9 @@ LANGUAGES: Final[tuple[Language, ...]] = (
     ),
 )
 
+# Languages whose asks for every family are in the phrase banks (phrases.py) rather than here.
+PHRASE_BANK_LANGUAGES: Final = ("zh", "ja")
+
 # Layouts per family, with the language's labels: {Q} question, {A} answer, {P} problem, {I} item.
 LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
     "cot_elicitation": (
@@ -716,19 +719,56 @@ def plain_asks(language: Language) -> tuple[str, ...]:
     return tuple(b.removesuffix("{q}").rstrip() for b in language.benign[2:])
 
 
+def _laid_out(language: Language, layout: str, ask: str) -> str:
+    labels = {"{Q}": language.question, "{A}": language.answer, "{P}": language.problem, "{I}": language.item}
+    for placeholder, label in labels.items():
+        layout = layout.replace(placeholder, literal(label))
+    return layout.replace("{ask}", literal(ask))
+
+
+def twin_languages(family: str) -> list[Language]:
+    """The languages of ``family``'s positives.
+
+    Those with asks for it here, and Chinese and Japanese, whose asks are in the phrase banks (:mod:`phrases`).
+    """
+    return [lang for lang in LANGUAGES if family in lang.asks or lang.code in PHRASE_BANK_LANGUAGES]
+
+
+# The English labels and plain asks, for the English counterpart of a twin: (translate, help me), as plain_asks.
+ENGLISH: Final = Language(
+    "en", "Question", "Answer", "Problem", "Item", {}, ("", "", "Translate this: {q}", "Can you help me with this? {q}")
+)
+
+
+@dataclass(frozen=True)
+class Twin:
+    """A benign twin's wrapper in its language, and the same layout and request in English."""
+
+    language: str
+    wrapper: str
+    english: str
+
+
+def every_twin(family: str) -> list[Twin]:
+    """Every benign twin of ``family``'s language wrappers, each layout with each plain ask, beside its English one."""
+    return [
+        Twin(language.code, _laid_out(language, layout, ask), _laid_out(ENGLISH, layout, english))
+        for language in twin_languages(family)
+        for layout in LAYOUTS[family]
+        for ask, english in zip(plain_asks(language), plain_asks(ENGLISH), strict=True)
+    ]
+
+
 def benign_twin(family: str, rng: random.Random) -> str:
     """The benign twin of :func:`language_wrapper`'s wrappers: its layout, labels and language, asked plainly.
 
-    A layout of ``family`` in a language with asks for it, its labels in that language, and a plain request of that
+    A layout of ``family`` in one of :func:`twin_languages`, its labels in that language, and a plain request of that
     language where the ask would be: the words that make a language (its labels, its function words) must count for
     nothing, only the ask.
     """
-    language = rng.choice([lang for lang in LANGUAGES if family in lang.asks])
-    labels = {"{Q}": language.question, "{A}": language.answer, "{P}": language.problem, "{I}": language.item}
+    language = rng.choice(twin_languages(family))
     layout = rng.choice(LAYOUTS[family])
-    for placeholder, label in labels.items():
-        layout = layout.replace(placeholder, literal(label))
-    return layout.replace("{ask}", literal(rng.choice(plain_asks(language))))
+    return _laid_out(language, layout, rng.choice(plain_asks(language)))
 
 
 def benign_request(rng: random.Random) -> str:

@@ -43,15 +43,24 @@ def _filled(wrapper: str, draw: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_benign_twin_of_every_multilingual_positive_does_not_fire(pools: Pools, family: str) -> None:
+    """No twin fires where the same layout, item and request in English does not: the language adds nothing.
+
+    Function schemas fire tool_trajectory in any language (agent developers send them: its known false positive),
+    and some items fire asked bare; those twins are measured against their English counterpart, which fires too.
+    """
     draw = eval_slots(pools, random.Random(f"twins-test-{family}"), family)
-    twins = [
-        (language, _filled(wrapper, draw())) for language, wrapper in every_twin(family) for _ in range(ITEMS_PER_TWIN)
-    ]
-    scores = builtin_model().score([text for _, text in twins])
+    draws = [(twin, draw()) for twin in every_twin(family) for _ in range(ITEMS_PER_TWIN)]
+    model = builtin_model()
+    twins = model.score([_filled(twin.wrapper, slots) for twin, slots in draws]).max(axis=1) >= FIRES_AT
+    english = model.score([_filled(twin.english, slots) for twin, slots in draws]).max(axis=1) >= FIRES_AT
     fired = [
-        (language, text[:120]) for (language, text), row in zip(twins, scores, strict=True) if row.max() >= FIRES_AT
+        (twin.language, _filled(twin.wrapper, slots)[:120])
+        for (twin, slots), fires, fires_in_english in zip(draws, twins, english, strict=True)
+        if fires and not fires_in_english
     ]
-    assert not fired, f"{len(fired)} of {len(twins)} benign twins fire: {fired[:5]}"
+    assert not fired, f"{len(fired)} of {len(draws)} benign twins fire where their English one does not: {fired[:5]}"
+    if family != "tool_trajectory":  # whose layouts carry function schemas, which fire it in English too
+        assert english.mean() < 0.5, "the English counterparts fire: the test would show nothing"
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -23,7 +23,8 @@ from training.cot_asks import ASKS as COT_ASKS
 from training.crossval import cross_validate, fold_of_families, is_development, leave_sets_out
 from training.harness import HARNESS
 from training.heldout import HELD_OUT_FAMILIES, HELD_OUT_SET
-from training.languages import LANGUAGES
+from training.languages import LANGUAGES, plain_asks
+from training.multilingual import held_out
 from training.phrases import ASKS
 from training.splits import in_eval_split
 from training.templates import TEMPLATE_FAMILIES
@@ -271,7 +272,6 @@ def test_cots_own_examples_weigh_only_in_cots_fit() -> None:
     """The other families fit as if harness layouts, the extra asks and the reasoning-help negatives were absent;
     cot's own fit gives its extension's examples no weight."""
     examples = _examples()
-    assert set(build.ONLY_FOR) == {"hard:harness", "asks", "promoted", "hard:reasoning_help", "language_asks"}
     assert all(families == ("cot_elicitation",) for families in build.ONLY_FOR.values())
     own = Counter(build.only_for_key(e.origin) for e in examples if build.only_for_key(e.origin) and e.split == "train")
     assert set(own) == set(build.ONLY_FOR)  # every origin has training examples
@@ -390,3 +390,58 @@ def test_no_tutoring_request_is_the_simulators_own() -> None:
     simulated = [t.replace("{q}", "").strip() for t in STUDENT_TEMPLATES] + [s.strip() for s in RESEARCH_SUFFIXES if s]
     ours = [a for wordings in (TUTORING, REASONING_HELP) for asks in wordings.values() for a in asks]
     assert not [s for s in simulated for a in ours if s.lower() in a.lower() or a.lower() in s.lower()]
+
+
+@pytest.mark.corpus
+def test_real_prompts_in_other_languages_train_in_part_and_are_held_out_in_part() -> None:
+    """Every language of users_multilingual.jsonl trains and is measured; the held-out part never reaches training;
+    M-IFEval and the Japanese Vicuna questions are held out whole."""
+    examples = _examples()
+    prompts = load_pools(CORPORA).multilingual
+    by_split: dict[str, Counter[str]] = {"train": Counter(), "eval": Counter()}
+    for e in examples:
+        if e.origin.startswith(build.MULTILINGUAL_ORIGIN):
+            by_split[e.split][e.origin.rpartition(":")[2]] += 1
+    languages = {p.language for p in prompts}
+    assert set(by_split["train"]) == set(by_split["eval"]) == languages
+    held = {p.text for p in prompts if held_out(p)}
+    assert not held & {e.text for e in examples if e.split == "train"}
+    assert all(held_out(p) for p in prompts if p.source.startswith(("shisa-ai/M-IFEval:", "ku-nlp/ja-vicuna")))
+
+
+def test_real_prompts_in_other_languages_weigh_more_in_every_fit() -> None:
+    """Each weighs MULTILINGUAL_WEIGHT_FACTOR times a real English prompt of the same family's fit."""
+    examples = [e for e in _examples() if e.split == "train"]
+    fitted = _fitted_sample_weights()
+    multilingual = sum(e.origin.startswith(build.MULTILINGUAL_ORIGIN) for e in examples)
+    assert multilingual > 0
+    for family, weights in fitted.items():
+        real = build.FAMILY_FIT.get(family, build.FitSettings()).negative_weight
+        assert np.count_nonzero(weights == real * build.MULTILINGUAL_WEIGHT_FACTOR) >= multilingual * 0.7, family
+
+
+def test_benign_twins_are_hard_negatives_of_every_family_in_every_language_of_its_positives() -> None:
+    """One a family and split per item drawn, in the layouts and labels of the language wrappers, asked plainly."""
+    twins = [e for e in _examples() if e.origin == build.TWIN_ORIGIN]
+    assert {e.split for e in twins} == {"train", "eval"}
+    assert {e.label for e in twins} == {build.NEGATIVE}
+    assert len(twins) == len(FAMILIES) * (30 + 15) * build.TWIN_SHARE
+    labels = {language.question for language in LANGUAGES}
+    assert sum(any(label in e.text for label in labels) for e in twins) > len(twins) // 3
+    asks = {ask for language in LANGUAGES for ask in plain_asks(language)}
+    assert all(any(ask in e.text for ask in asks) for e in twins)
+
+
+def test_other_languages_are_calibrated_as_a_group_of_their_own() -> None:
+    """Each offset is at least the multilingual validation prompts' quantile: a language is not judged by English."""
+    examples = _examples()
+    model = _trained()
+    validation = [
+        e
+        for e in examples
+        if e.split == "train" and e.origin.startswith(build.MULTILINGUAL_ORIGIN) and in_eval_split(e.text + "#v", 0.2)
+    ]
+    assert validation
+    fires = model.score([e.text for e in validation]) >= 0.5
+    allowed = np.ceil(build.MULTILINGUAL_VALIDATION_FPR * len(validation)) + 1
+    assert (fires.sum(axis=0) <= allowed).all()

@@ -61,7 +61,7 @@ FAMILIES: Final[tuple[str, ...]] = (
     "tool_trajectory",
     "task_sweep",
 )
-MODEL_VERSION: Final = "extraction-v16"  # scores from another version's file are refused (features may differ)
+MODEL_VERSION: Final = "extraction-v17"  # scores from another version's file are refused (features may differ)
 _EVIDENCE_TERMS: Final = 4
 # The sentence tier: a prompt is cut at line breaks and after a sentence's closing mark; pieces of fewer than
 # three words (in scripts without spaces, six characters) are not sentences. Chosen by leave-families-out

@@ -42,7 +42,7 @@ class ShippedFile:
 
 
 EXTRACTION_MODEL: Final = ShippedFile(
-    "extraction.npz", "cc209c69bea0c0e45c4b22fe650c65400983b27fb3c0a45ea749a9cd53523a78"
+    "extraction.npz", "ff56dfefc13d0137772e571927f1db28a30cd648cea6095308680564f00870f0"
 )
 EMBEDDING_TABLE: Final = ShippedFile(
     "minilm-static.npz", "afd7a8e07b7cfd7552125f9b2a772a1b45718a8909b0162bcbbe7263c37eefcf"
