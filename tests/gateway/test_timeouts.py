@@ -6,10 +6,12 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from distillguard.gateway.loopback import free_port
+from distillguard.ingest import Dataset, RejectionSink
 from tests.gateway.conftest import KEYS, PAYG, client, serve
 
 TIMEOUT_S = 0.5
@@ -28,15 +30,20 @@ directory = "log"
 
 
 @pytest.fixture(scope="module")
-def gateway_port(tmp_path_factory: pytest.TempPathFactory, upstream_url: str) -> Iterator[int]:
-    """One gateway for the module's tests (each starts its own connections)."""
+def gateway_server(tmp_path_factory: pytest.TempPathFactory, upstream_url: str) -> Iterator[tuple[int, Path]]:
+    """One gateway for the module's tests (each starts its own connections): its port and directory."""
     directory = tmp_path_factory.mktemp("slow-clients")
     (directory / "keys.toml").write_text(KEYS, encoding="utf-8")
     port = free_port()
     process = serve(directory, CONFIG, upstream_url, port)
-    yield port
+    yield port, directory
     process.send_signal(signal.SIGTERM)
     process.wait(30)
+
+
+@pytest.fixture
+def gateway_port(gateway_server: tuple[int, Path]) -> int:
+    return gateway_server[0]
 
 
 def trickle(port: int, head: bytes, drip: bytes) -> tuple[float, bytes]:
@@ -93,6 +100,23 @@ def test_a_body_that_trickles_in_is_cut_off_with_a_408(gateway_port: int) -> Non
     assert b"connection: close" in answer.lower()
     assert b"body did not arrive within 0.5 s" in answer
     assert elapsed < TIMEOUT_S + MARGIN_S < TRICKLE_S
+
+
+def test_a_body_cut_off_is_logged_as_a_408_refusal(gateway_server: tuple[int, Path]) -> None:
+    port, directory = gateway_server
+    body = b'{"model": "canned", "messages": []}'
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: {PAYG['authorization']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body) + 100}\r\n\r\n"
+    ).encode()
+    _, answer = trickle(port, head, body)
+    assert answer.startswith(b"HTTP/1.1 408")
+    time.sleep(0.5)
+    with RejectionSink() as sink:
+        rows = [r for b in Dataset(directory / "log", sink).reader("refusals") for r in b.to_pylist()]
+    assert [(r["status"], r["reason"], r["account_id"]) for r in rows if r["reason"] != "invalid_api_key"][-1:] == [
+        (408, "request_timeout", "acct-payg")
+    ]
 
 
 def timeouts(port: int) -> dict[str, float]:

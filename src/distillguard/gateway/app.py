@@ -41,6 +41,7 @@ from distillguard.gateway.engine import Engine, Exchange, Refusal
 from distillguard.gateway.keys import KeyEntry, KeyRing
 from distillguard.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from distillguard.gateway.relay import DONE, Outcome, StreamEditor, edit_completion
+from distillguard.gateway.server import CUT_OFF
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.sse import Event, EventReader, EventTooLargeError, encode_event
 from distillguard.gateway.state import StateStore
@@ -260,6 +261,9 @@ class Gateway:
         try:
             body = await self._body(request)
         except ClientDisconnect:  # gone, or cut off by the server's body deadline (gateway/server.py)
+            if request.scope.get(CUT_OFF) == "body":  # the server answered 408: logged as such
+                late = error_response(408, "The request's body came too slowly", "invalid_request_error", None)
+                return self.refused(request, late, "request_timeout", entry=entry)
             return self.refused(request, Response(status_code=499), "client_disconnected", entry=entry)
         if isinstance(body, Response):
             return self.refused(request, body, "body_too_large", entry=entry)

@@ -15,11 +15,13 @@ protocol (``http="distillguard.gateway.server:GatewayHttpProtocol"``), in every 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+#: The scope key set on a request cut off by a deadline (its phase), for the application to log it as such.
+CUT_OFF: Final = "distillguard.cut_off"
 #: Used where the application does not say (it is not the gateway's).
 DEFAULT_HEADER_TIMEOUT_S: Final = 10.0
 DEFAULT_BODY_TIMEOUT_S: Final = 30.0
@@ -85,6 +87,9 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             return
         if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
             self.transport.write(timeout_response(seconds, phase))
+        if self.cycle is not None and not self.cycle.response_complete:
+            scope: dict[str, Any] = cast("dict[str, Any]", self.cycle.scope)  # a plain dict at run time
+            scope[CUT_OFF] = phase  # the application reads it when it sees the client gone
         self.transport.close()  # the application waiting for the body sees the client gone
         if self._served is not None:
             self._served.client_timed_out(phase)
