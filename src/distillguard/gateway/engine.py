@@ -17,6 +17,7 @@ import math
 import multiprocessing
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +26,13 @@ from typing import Any, TypeVar
 from distillguard.errors import ConfigError
 from distillguard.gateway.batching import ScoringBatcher
 from distillguard.gateway.chat_request import ChatRequest
-from distillguard.gateway.conversation import TurnPlan, conversation_turns, plan_turns, request_scores
+from distillguard.gateway.conversation import (
+    RequestScores,
+    TurnPlan,
+    conversation_turns,
+    plan_turns,
+    request_scores,
+)
 from distillguard.gateway.decisions import DecisionTable
 from distillguard.gateway.eventlog import EventLog
 from distillguard.gateway.keys import KeyEntry
@@ -156,7 +163,7 @@ class Engine:
                 except (ConfigError, OSError) as exc:
                     LOG.error("kept the previous %s: %s", name, exc)
 
-    async def _state(self, budget: StateBudget, make: Any, fallback: T) -> T:
+    async def _state(self, budget: StateBudget, make: Callable[[], Awaitable[T]], fallback: T) -> T:
         """A state call within the request's budget; ``fallback`` if the store is down and the policy fails open."""
         try:
             result: T = await self.guard.call(budget, make)
@@ -166,7 +173,7 @@ class Engine:
             return fallback
         return result
 
-    async def _score(self, account: str, chat: ChatRequest, budget: StateBudget) -> tuple[TurnPlan, Any]:
+    async def _score(self, account: str, chat: ChatRequest, budget: StateBudget) -> tuple[TurnPlan, RequestScores]:
         """The turns this request scores (those the account's memory lacks) and their scores."""
         online = self.settings.online
         turns = conversation_turns(chat.messages)
