@@ -336,13 +336,12 @@ class Engine:
         """:meth:`settle` from code that cannot wait (a stream's end): record now, spend tokens in a task."""
         tokens = self.record(exchange, outcome)
         if outcome.status == 200 and tokens:
-            task = asyncio.get_running_loop().create_task(self._spend(exchange, tokens))
+            task = asyncio.get_running_loop().create_task(self._spend(exchange, tokens, self.guard.budget()))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
-    async def _spend(self, exchange: Exchange, tokens: int) -> None:
-        """Spend the tokens within what is left of the request's state budget (nothing to do if the store is down)."""
-        budget = exchange.state_budget or self.guard.budget()
+    async def _spend(self, exchange: Exchange, tokens: int, budget: StateBudget) -> None:
+        """Spend the tokens within ``budget`` (not at all while the store is down)."""
         account = exchange.key.account_id
         with contextlib.suppress(StateUnavailableError):
             await self.guard.call(budget, lambda: self.state.spend_tokens(account, exchange.budget, tokens))
@@ -350,5 +349,5 @@ class Engine:
     async def settle(self, exchange: Exchange, outcome: Outcome, added_ms: float | None) -> None:
         """Record the exchange and spend its tokens (after the response)."""
         tokens = self.record(exchange, outcome, added_ms)
-        if outcome.status == 200 and tokens:
-            await self._spend(exchange, tokens)
+        if outcome.status == 200 and tokens:  # the client waits: what is left of the request's state budget
+            await self._spend(exchange, tokens, exchange.state_budget or self.guard.budget())
