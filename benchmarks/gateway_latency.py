@@ -13,6 +13,11 @@ proxy; "added" is the proxy's percentile minus the direct run's at the same rate
 
 ``--guardrail`` adds a second LiteLLM proxy running the distillguard guardrail (its ``litellm``
 environment must have distillguard installed, as ``.venv-litellm`` does).
+
+The bursty profile, ``--burst-rates 1000 --burst 100``: the same mean rate, open loop, but
+arriving in bursts of ``--burst`` simultaneous requests (100 every 0.1 s at 1,000 requests/s),
+as clients pacing many connections send them; direct and gateway runs alike. ``--workers N``
+runs the gateway with N processes, sharing state in a redis-server the benchmark starts.
 """
 
 from __future__ import annotations
@@ -102,11 +107,10 @@ def bodies(path: Path, count: int = 2000) -> list[str]:
     return lines
 
 
-def load(url: str, rate: float, seconds: float, key: str, body_path: Path) -> dict[str, Any]:
+def load(url: str, rate: float, seconds: float, key: str, body_path: Path, *, burst: int = 1) -> dict[str, Any]:
     command = [sys.executable, str(HERE / "loadgen.py"), "--url", url, "--rate", str(rate), "--seconds", str(seconds)]
-    out = subprocess.run(
-        [*command, "--key", key, "--bodies", str(body_path)], capture_output=True, text=True, check=True, timeout=600
-    )
+    command += ["--key", key, "--bodies", str(body_path), "--burst", str(burst)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600)
     result: dict[str, Any] = json.loads(out.stdout)
     return result
 
@@ -128,20 +132,23 @@ def start(command: list[str], port: int, processes: list[subprocess.Popen[Any]],
 
 
 def start_servers(
-    work: Path, litellm: Path | None, guardrail: bool, processes: list[subprocess.Popen[Any]]
+    work: Path, litellm: Path | None, guardrail: bool, processes: list[subprocess.Popen[Any]], workers: int = 1
 ) -> dict[str, tuple[str, str]]:
     """Upstream, gateway and (optionally) LiteLLM, plain and with the guardrail; each target's URL and key."""
     upstream = free_port()
     start([sys.executable, "-m", "distillguard.gateway.canned", "--port", str(upstream)], upstream, processes)
     (work / "keys.toml").write_text(KEYS)
-    (work / "gateway.toml").write_text(GATEWAY_CONFIG)
+    config = GATEWAY_CONFIG
+    if workers > 1:  # several processes share their state in Redis
+        redis = free_port()
+        redis_command = ["redis-server", "--port", str(redis), "--bind", "127.0.0.1", "--save", "", "--dir", str(work)]
+        start(redis_command, redis, processes, stdout=subprocess.DEVNULL)
+        config = config.replace('state = "memory://"', f'state = "redis://127.0.0.1:{redis}/0"')
+    (work / "gateway.toml").write_text(config)
     gateway = free_port()
     serve = [sys.executable, "-m", "distillguard", "serve", "--upstream", f"http://127.0.0.1:{upstream}"]
-    start(
-        [*serve, "--config", str(work / "gateway.toml"), "--port", str(gateway), "--log-level", "warning"],
-        gateway,
-        processes,
-    )
+    options = ["--port", str(gateway), "--log-level", "warning", "--workers", str(workers)]
+    start([*serve, "--config", str(work / "gateway.toml"), *options], gateway, processes)
     targets = {
         "direct": (f"http://127.0.0.1:{upstream}/v1/chat/completions", "none"),
         "distillguard": (f"http://127.0.0.1:{gateway}/v1/chat/completions", KEY),
@@ -164,20 +171,20 @@ def start_servers(
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    direct = {r["rate"]: r for r in runs if r["target"] == "direct"}
+    direct = {(r["rate"], r.get("burst", 1)): r for r in runs if r["target"] == "direct"}
     lines = [
-        "| target | rate (req/s) | achieved | p50 ms | p99 ms | added p50 ms | added p99 ms | errors or non-200 |",
-        "|---|---|---|---|---|---|---|---|",
+        "| target | req/s | burst | achieved | p50 ms | p99 ms | added p50 ms | added p99 ms | errors or non-200 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
-        base = direct[run["rate"]]
+        base = direct[(run["rate"], run.get("burst", 1))]
         bad = run["errors"] + sum(v for k, v in run["statuses"].items() if k != "200")
         added = ["", ""]
         if run["target"] != "direct":
             added = [f"{run[q] - base[q]:.2f}" for q in ("p50_ms", "p99_ms")]
         lines.append(
-            f"| {run['target']} | {run['rate']:.0f} | {run['achieved_rps']} | {run['p50_ms']:.2f} | "
-            f"{run['p99_ms']:.2f} | {added[0]} | {added[1]} | {bad} |"
+            f"| {run['target']} | {run['rate']:.0f} | {run.get('burst', 1)} | {run['achieved_rps']} | "
+            f"{run['p50_ms']:.2f} | {run['p99_ms']:.2f} | {added[0]} | {added[1]} | {bad} |"
         )
     return "\n".join(lines)
 
@@ -189,8 +196,12 @@ def main() -> None:
     parser.add_argument("--litellm", type=Path, default=None, help="The `litellm` command of a litellm[proxy] install")
     parser.add_argument("--litellm-rates", default="20,50,200")
     parser.add_argument("--guardrail", action="store_true", help="Also a LiteLLM proxy running the guardrail")
+    parser.add_argument("--burst-rates", default="", help="Rates of the bursty profile (direct and gateway)")
+    parser.add_argument("--burst", type=int, default=100, help="Simultaneous requests per burst")
+    parser.add_argument("--workers", type=int, default=1, help="Gateway processes (more than one: Redis state)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "gateway-bench.json")
     args = parser.parse_args()
+    burst_rates = [float(r) for r in args.burst_rates.split(",") if r]
     rates = {"direct": [float(r) for r in args.rates.split(",")], "litellm": []}
     rates["distillguard"] = rates["direct"]
     if args.litellm is not None:
@@ -204,7 +215,7 @@ def main() -> None:
         body_path = work / "bodies.jsonl"
         bodies(body_path)
         try:
-            targets = start_servers(work, args.litellm, args.guardrail, processes)
+            targets = start_servers(work, args.litellm, args.guardrail, processes, args.workers)
             for url, key in targets.values():  # warm every path once
                 load(url, 50, 2, key, body_path)
             for rate in rates["direct"]:
@@ -212,12 +223,17 @@ def main() -> None:
                     if rate in rates[name]:
                         runs.append({"target": name, **load(url, rate, args.seconds, key, body_path)})
                         print(json.dumps(runs[-1]), flush=True)
+            for rate in burst_rates:
+                for name in ("direct", "distillguard"):
+                    url, key = targets[name]
+                    runs.append({"target": name, **load(url, rate, args.seconds, key, body_path, burst=args.burst)})
+                    print(json.dumps(runs[-1]), flush=True)
         finally:
             for process in processes:
                 stop(process, grace_s=30)
     print("\n" + table(runs))
     machine = f"{os.cpu_count()} vCPU, {cpu_name()}, Python {platform.python_version()}"
-    result = {"machine": machine, "seconds_per_run": args.seconds, "runs": runs}
+    result = {"machine": machine, "seconds_per_run": args.seconds, "gateway_workers": args.workers, "runs": runs}
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 

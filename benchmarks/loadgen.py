@@ -1,8 +1,9 @@
 """Open-loop HTTP load at a fixed rate, latency measured from each request's scheduled time.
 
-A separate process from the servers it loads. Request ``i`` is due at ``start + i / rate``;
-its latency runs from that moment to the last byte of the response, so a server that falls
-behind is charged for the queue it causes (no coordinated omission). HTTP/1.1 keep-alive
+A separate process from the servers it loads. Request ``i`` is due at ``start + i / rate``
+(with ``--burst N``, in bursts: ``N`` requests due at once every ``N / rate`` seconds); its
+latency runs from that moment to the last byte of the response, so a server that falls behind
+is charged for the queue it causes (no coordinated omission). HTTP/1.1 keep-alive
 connections, opened as needed up to ``--connections``; plain asyncio streams, so the generator
 itself costs little CPU. Prints one JSON object.
 
@@ -50,6 +51,11 @@ class Plan:
     warmup: float
     key: str
     connections: int
+    burst: int = 1
+
+    def due(self, start: float, index: int) -> float:
+        """When request ``index`` is due: alone, or with the rest of its burst."""
+        return start + (index - index % self.burst) / self.rate
 
     def requests(self, bodies: list[bytes]) -> list[bytes]:
         parts = urlsplit(self.url)
@@ -74,6 +80,7 @@ def summary(
 
     return {
         "rate": plan.rate,
+        "burst": plan.burst,
         "seconds": plan.seconds,
         "requests": measured,
         "achieved_rps": round(measured / elapsed, 1) if elapsed > 0 else None,
@@ -149,7 +156,7 @@ async def run(plan: Plan, bodies: list[bytes]) -> dict[str, object]:
 
     tasks = []
     for index in range(int(plan.rate * (plan.seconds + plan.warmup))):
-        due = start + index / plan.rate
+        due = plan.due(start, index)
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -168,9 +175,10 @@ def main() -> None:
     parser.add_argument("--key", default="none")
     parser.add_argument("--bodies", type=Path, required=True, help="JSON Lines, one request body a line")
     parser.add_argument("--connections", type=int, default=256)
+    parser.add_argument("--burst", type=int, default=1, help="Requests due at once (open loop, same mean rate)")
     args = parser.parse_args()
     bodies = [line.encode() for line in args.bodies.read_text(encoding="utf-8").splitlines() if line]
-    job = run(Plan(args.url, args.rate, args.seconds, args.warmup, args.key, args.connections), bodies)
+    job = run(Plan(args.url, args.rate, args.seconds, args.warmup, args.key, args.connections, args.burst), bodies)
     try:
         import uvloop  # noqa: PLC0415 (optional: a faster event loop for the generator)
     except ImportError:

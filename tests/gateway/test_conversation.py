@@ -63,12 +63,14 @@ def test_turns_are_system_user_and_tool_prose_with_trailing_after_the_last_assis
 def test_a_turn_is_named_by_its_conversation_so_far() -> None:
     one = conversation_turns([message("system", "S"), message("user", "hello")])
     two = conversation_turns([message("system", "S"), message("user", "hi"), message("assistant", "a")])
-    three = conversation_turns([message("system", "S"), message("user", "hi"), message("assistant", "b")])
     assert one[0].digest == two[0].digest  # one system prompt heads every conversation: one turn
     assert one[1].digest != two[1].digest
-    assert two[1].digest == three[1].digest  # what follows a turn does not rename it
     moved = conversation_turns([message("user", "hello")])
-    assert moved[0].digest != one[1].digest  # the same words elsewhere are another turn
+    assert moved[0].digest != one[1].digest  # the same words after other turns are another turn
+    reply = "<think>working</think>Paris."
+    first = conversation_turns([message("user", "hi"), message("assistant", reply), message("user", "and Rome?")])
+    edited = conversation_turns([message("user", "hi"), message("assistant", "Paris."), message("user", "and Rome?")])
+    assert [t.digest for t in first] == [t.digest for t in edited]  # a reply resent edited renames nothing
 
 
 @pytest.mark.parametrize(
@@ -268,6 +270,25 @@ def test_memory_turns_expire_and_are_bounded(monkeypatch: pytest.MonkeyPatch) ->
         assert await store.remember_turns("a", ["d2"], 60) == [False]
         now[0] = 100.0
         assert await store.remember_turns("a", ["d1"], 60) == [False]  # seen 70 s ago, ttl 60 s
+
+    run(check)
+
+
+def test_memory_turns_are_bounded_in_all_by_dropping_the_least_recently_active_accounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from distillguard.gateway import state as state_module  # noqa: PLC0415
+
+    monkeypatch.setattr(state_module, "TURNS_TRACKED", 5)
+    store = MemoryState()
+
+    async def check() -> None:
+        await store.remember_turns("a", ["a1", "a2"], 60)
+        await store.remember_turns("b", ["b1", "b2"], 60)
+        await store.remember_turns("a", ["a3"], 60)  # five in all: a is the most recently active
+        await store.remember_turns("c", ["c1"], 60)  # six: b's two go
+        assert await store.remember_turns("b", ["b1"], 60) == [False]
+        assert await store.remember_turns("a", ["a1"], 60) == [True]
 
     run(check)
 

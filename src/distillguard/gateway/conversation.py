@@ -15,9 +15,10 @@ The model reads the whole conversation, so the gateway scores more than the last
   history the gateway never saw (made up, or sent through another gateway) is.
 - A whitespace-only message is not a turn: it never hides the one before it.
 
-Each turn is named by a short hash of the conversation up to and including it (a chain over every
-message, assistant ones too), so the same words at another place in another conversation are
-another turn, and a system prompt at the head of every conversation is one turn.
+Each turn is named by a short hash of the conversation up to and including it (a chain over its
+system, user and tool messages; the assistant's replies are left out, since clients often resend
+them edited, with reasoning stripped say), so the same words after other turns are another turn,
+and a system prompt at the head of every conversation is one turn.
 """
 
 from __future__ import annotations
@@ -92,18 +93,20 @@ def conversation_turns(messages: Sequence[dict[str, str | None]]) -> list[Turn]:
     chain = hashlib.blake2b(digest_size=DIGEST_BYTES)
     turns: list[Turn] = []
     for position, message in enumerate(messages):
-        role, content = message["role"] or "", message["content"] or ""
-        chain.update(role.encode() + b"\x00" + content.encode("utf-8", "surrogatepass") + b"\x00")
+        role, content = message["role"], message["content"] or ""
+        kind: TurnRole
         if role == "tool":
-            text = tool_prose(content)
-        elif role in ("system", "user"):
-            text = content.strip() and content
-        else:
+            kind, text = "tool", tool_prose(content)
+        elif role == "system":
+            kind, text = "system", content.strip() and content
+        elif role == "user":
+            kind, text = "user", content.strip() and content
+        else:  # the model's own replies: not scored, and left out of the chain (clients resend them edited)
             continue
-        if not text:
-            continue
-        trailing = role != "system" and position > last_assistant
-        turns.append(Turn(position, role, text, chain.hexdigest(), trailing))  # type: ignore[arg-type]
+        chain.update(role.encode() + b"\x00" + content.encode("utf-8", "surrogatepass") + b"\x00")
+        if text:
+            trailing = kind != "system" and position > last_assistant
+            turns.append(Turn(position, kind, text, chain.hexdigest(), trailing))
     return turns
 
 

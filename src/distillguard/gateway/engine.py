@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,13 @@ from typing import Any, TypeVar
 from distillguard.errors import ConfigError
 from distillguard.gateway.batching import ScoringBatcher
 from distillguard.gateway.chat_request import ChatRequest
-from distillguard.gateway.conversation import TurnPlan, conversation_turns, plan_turns, request_scores
+from distillguard.gateway.conversation import (
+    RequestScores,
+    TurnPlan,
+    conversation_turns,
+    plan_turns,
+    request_scores,
+)
 from distillguard.gateway.decisions import DecisionTable
 from distillguard.gateway.eventlog import EventLog, watch_parent
 from distillguard.gateway.keys import KeyEntry
@@ -182,7 +189,7 @@ class Engine:
                 except (ConfigError, OSError) as exc:
                     LOG.error("kept the previous %s: %s", name, exc)
 
-    async def _state(self, budget: StateBudget, make: Any, fallback: T) -> T:
+    async def _state(self, budget: StateBudget, make: Callable[[], Awaitable[T]], fallback: T) -> T:
         """A state call within the request's budget; ``fallback`` if the store is down and the policy fails open."""
         try:
             result: T = await self.guard.call(budget, make)
@@ -192,7 +199,7 @@ class Engine:
             return fallback
         return result
 
-    async def _score(self, account: str, chat: ChatRequest, budget: StateBudget) -> tuple[TurnPlan, Any]:
+    async def _score(self, account: str, chat: ChatRequest, budget: StateBudget) -> tuple[TurnPlan, RequestScores]:
         """The turns this request scores (those the account's memory lacks) and their scores."""
         online = self.settings.online
         turns = conversation_turns(chat.messages)
@@ -376,13 +383,12 @@ class Engine:
         """:meth:`settle` from code that cannot wait (a stream's end): record now, spend tokens in a task."""
         tokens = self.record(exchange, outcome)
         if outcome.status == 200 and tokens:
-            task = asyncio.get_running_loop().create_task(self._spend(exchange, tokens))
+            task = asyncio.get_running_loop().create_task(self._spend(exchange, tokens, self.guard.budget()))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
-    async def _spend(self, exchange: Exchange, tokens: int) -> None:
-        """Spend the tokens within what is left of the request's state budget (nothing to do if the store is down)."""
-        budget = exchange.state_budget or self.guard.budget()
+    async def _spend(self, exchange: Exchange, tokens: int, budget: StateBudget) -> None:
+        """Spend the tokens within ``budget`` (not at all while the store is down)."""
         account = exchange.key.account_id
         with contextlib.suppress(StateUnavailableError):
             await self.guard.call(budget, lambda: self.state.spend_tokens(account, exchange.budget, tokens))
@@ -390,5 +396,5 @@ class Engine:
     async def settle(self, exchange: Exchange, outcome: Outcome, added_ms: float | None) -> None:
         """Record the exchange and spend its tokens (after the response)."""
         tokens = self.record(exchange, outcome, added_ms)
-        if outcome.status == 200 and tokens:
-            await self._spend(exchange, tokens)
+        if outcome.status == 200 and tokens:  # the client waits: what is left of the request's state budget
+            await self._spend(exchange, tokens, exchange.state_budget or self.guard.budget())

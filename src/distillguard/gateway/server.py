@@ -4,11 +4,11 @@ uvicorn bounds an idle kept-alive connection (``timeout_keep_alive``) but not a 
 sends its request slowly: any byte restarts the wait, and a connection that sends nothing at all
 is never timed out, so a client trickling one byte a second holds a connection (and its memory)
 for as long as it likes. :class:`GatewayHttpProtocol` gives each request ``header_timeout_s``
-from the moment the server waits for it (the connection opened, or the previous response sent)
-to the end of its headers, and ``body_timeout_s`` from there to the end of its body; past
-either it answers 408 (unless a response has begun) and closes the connection, and the
-application, waiting for the rest of the body, sees the client gone. The deadlines are two
-timers per request, nothing on the application's path. ``serve`` runs uvicorn with this
+from its first byte (on a new connection, from the connection's opening) to the end of its
+headers, and ``body_timeout_s`` from there to the end of its body; past either it answers 408
+(unless a response has begun) and closes the connection, and the application, waiting for the
+rest of the body, sees the client gone. Between requests uvicorn's keep-alive timeout closes an
+idle connection. A request read whole at once (the usual case) starts no timer at all. ``serve`` runs uvicorn with this
 protocol (``http="distillguard.gateway.server:GatewayHttpProtocol"``), in every worker.
 """
 
@@ -73,6 +73,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self.body_timeout_s = DEFAULT_BODY_TIMEOUT_S if served is None else served.body_timeout_s
         self._headers_due: asyncio.TimerHandle | None = None
         self._body_due: asyncio.TimerHandle | None = None
+        self._phase = ""  # "headers" or "body" while a request is being read
 
     def _disarm(self) -> None:
         for timer in (self._headers_due, self._body_due):
@@ -99,25 +100,40 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._headers_due = self.loop.call_later(self.header_timeout_s, self._cut_off, "headers", self.header_timeout_s)
 
-    def on_headers_complete(self) -> None:
-        """The headers came in time: the body's deadline starts."""
-        self._disarm()
-        super().on_headers_complete()
-        self._body_due = self.loop.call_later(self.body_timeout_s, self._cut_off, "body", self.body_timeout_s)
+    def data_received(self, data: bytes) -> None:
+        """Parse what came; a request left half-read starts the deadline of the part it is in.
 
-    def on_message_complete(self) -> None:
-        """The body came in time."""
-        self._disarm()
-        super().on_message_complete()
-
-    def on_response_complete(self) -> None:
-        """The response went out: wait for the next request's headers, unless one is under way or queued."""
-        super().on_response_complete()
-        if not self.transport.is_closing() and not self.pipeline and self._body_due is None:
-            self._disarm()
+        A request that arrives whole in one read (the usual case) never starts a timer; between
+        requests, uvicorn's keep-alive timeout closes an idle connection.
+        """
+        super().data_received(data)
+        if self._phase == "headers" and self._headers_due is None:
             self._headers_due = self.loop.call_later(
                 self.header_timeout_s, self._cut_off, "headers", self.header_timeout_s
             )
+        elif self._phase == "body" and self._body_due is None:
+            self._body_due = self.loop.call_later(self.body_timeout_s, self._cut_off, "body", self.body_timeout_s)
+
+    def on_message_begin(self) -> None:
+        """A request's first bytes."""
+        super().on_message_begin()
+        self._phase = "headers"
+
+    def on_headers_complete(self) -> None:
+        """The headers came in time."""
+        if self._headers_due is not None:
+            self._headers_due.cancel()
+            self._headers_due = None
+        super().on_headers_complete()
+        self._phase = "body"
+
+    def on_message_complete(self) -> None:
+        """The body came in time."""
+        if self._body_due is not None:
+            self._body_due.cancel()
+            self._body_due = None
+        super().on_message_complete()
+        self._phase = ""
 
     def connection_lost(self, exc: Exception | None) -> None:
         """The connection closed, whoever closed it."""

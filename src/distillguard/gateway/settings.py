@@ -12,7 +12,7 @@ Example::
     state_log_seconds = 60                   # a state outage is logged once per interval
     decisions = "scans/latest/accounts.parquet"   # the last scan's verdicts, reloaded when the file changes
     max_body_bytes = 1048576
-    header_timeout_s = 10                    # a request's headers must arrive within this ...
+    header_timeout_s = 10                    # a request's headers within this of its first byte ...
     body_timeout_s = 30                      # ... and its body within this after them (408 otherwise)
     upstream_timeout_s = 60
 
@@ -160,7 +160,9 @@ class GatewaySettings(_Strict):
     watermark_hook: str | None = Field(None, pattern=r"^[\w.]+:[\w]+$", description="module:function")
     watermark: WatermarkSettings = WatermarkSettings()
     max_body_bytes: int = Field(1_048_576, ge=1_024)
-    header_timeout_s: float = Field(10.0, gt=0, description="A request's headers must arrive within this.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="A request's headers must arrive within this of its first byte."
+    )
     body_timeout_s: float = Field(30.0, gt=0, description="A request's body must arrive within this after its headers.")
     upstream_timeout_s: float = Field(60.0, gt=0)
     tiers: dict[str, TierLimits] = Field(default_factory=dict)

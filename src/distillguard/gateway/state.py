@@ -42,8 +42,8 @@ TEMPLATES_PER_ACCOUNT = 4096
 TEMPLATES_TRACKED = 100_000
 #: Scored turns remembered per account before the least recently seen are forgotten.
 TURNS_PER_ACCOUNT = 4096
-#: Accounts whose scored turns the memory store keeps (the least recently active are dropped).
-TURN_ACCOUNTS_TRACKED = 100_000
+#: Scored turns the memory store keeps in all (about 150 MB): the least recently active accounts' are dropped first.
+TURNS_TRACKED = 1_000_000
 #: Buckets hold one minute of budget.
 WINDOW_S = 60.0
 
@@ -151,6 +151,7 @@ class MemoryState:
         self._accounts: dict[str, _Account] = {}
         self._senders: dict[str, OrderedDict[str, float]] = {}
         self._turns: OrderedDict[str, OrderedDict[str, float]] = OrderedDict()
+        self._turn_count = 0
 
     def _account(self, account: str, budget: Budget, now: float) -> _Account:
         state = self._accounts.get(account)
@@ -223,6 +224,7 @@ class MemoryState:
         now = self._clock()
         turns = self._turns.pop(account, None) or OrderedDict()
         self._turns[account] = turns  # most recently active last
+        before = len(turns)
         seen = []
         for digest in digests:
             at = turns.pop(digest, None)
@@ -230,8 +232,9 @@ class MemoryState:
             turns[digest] = now
         while len(turns) > TURNS_PER_ACCOUNT:
             turns.popitem(last=False)
-        while len(self._turns) > TURN_ACCOUNTS_TRACKED:
-            self._turns.popitem(last=False)
+        self._turn_count += len(turns) - before
+        while self._turn_count > TURNS_TRACKED and len(self._turns) > 1:
+            self._turn_count -= len(self._turns.popitem(last=False)[1])
         return seen
 
     async def forget_turns(self, account: str, digests: Sequence[str]) -> None:
@@ -239,7 +242,8 @@ class MemoryState:
         turns = self._turns.get(account)
         if turns is not None:
             for digest in digests:
-                turns.pop(digest, None)
+                if turns.pop(digest, None) is not None:
+                    self._turn_count -= 1
 
     async def ping(self) -> bool:
         """Whether the store answers."""
