@@ -17,7 +17,7 @@ from distillguard.signals.detectors import FIRES_AT
 from distillguard.signals.tokens import SMALL_BATCH
 from distillguard.simulate.corpus import load_pools
 from tests.conftest import CORPORA, corpus_path
-from training.build import Example, build_examples
+from training.build import MULTILINGUAL_ORIGIN, Example, build_examples
 from training.heldout import HELD_OUT_FAMILIES
 
 DETECTORS = builtin_detectors()
@@ -96,9 +96,15 @@ def _held_out_examples() -> tuple[Example, ...]:
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
 def test_quality_floor_on_real_text(detector: FamilyDetector) -> None:
     examples = _held_out_examples()
-    users = [e.text for e in examples if e.origin.startswith("users:") and not e.origin.endswith("sharegpt")]
-    fires_on_users = int((detector.score(users) >= FIRES_AT).sum())
-    assert fires_on_users <= 0.005 * len(users), f"{fires_on_users} of {len(users)} real user prompts"
+    users = [e for e in examples if e.origin.startswith("users:") and not e.origin.endswith("sharegpt")]
+    english = [e.text for e in users if not e.origin.startswith(MULTILINGUAL_ORIGIN)]
+    fires_on_users = int((detector.score(english) >= FIRES_AT).sum())
+    assert fires_on_users <= 0.005 * len(english), f"{fires_on_users} of {len(english)} real user prompts"
+    # In other languages (held-out M-IFEval's instruction-following constraints fire coercion on 4.6%; the sixteenth
+    # model fired some family on 63% of these languages' prompts): a floor against a model that reads language again.
+    others = [e.text for e in users if e.origin.startswith(MULTILINGUAL_ORIGIN)]
+    fires_on_others = int((detector.score(others) >= FIRES_AT).sum())
+    assert fires_on_others <= 0.06 * len(others), f"{fires_on_others} of {len(others)} prompts in other languages"
     mine = [e for e in examples if e.label == detector.name]
     recall = float((detector.score([e.text for e in mine]) >= FIRES_AT).mean())
     assert recall >= RECALL_FLOOR.get(detector.name, 0.8), f"recall {recall:.2f} on {len(mine)} held-out-text examples"
