@@ -11,6 +11,8 @@ The tree::
     +-- ModelError               a model file is missing, corrupt, of another version, or not the one released
     |   +-- EmbeddingError       the static embedding table (or its tokenizer) does not load
     +-- WatermarkError           a watermark key, tokenizer or text input that cannot be used
+    +-- BadRequestError          a request the gateway refuses with a 400 (its message, parameter and code)
+    +-- StateUnavailableError    the gateway's state store cannot be reached (it fails open or closed, as configured)
 
 Bad *rows* are not errors: they are quarantined as rejections with their reason
 (see :mod:`distillguard.ingest.rejections`) and the run goes on. Errors are for
@@ -54,3 +56,17 @@ class EmbeddingError(ModelError):
 
 class WatermarkError(DistillguardError):
     """A watermark key file, tokenizer or input that cannot be used (missing, malformed, of another scheme)."""
+
+
+class BadRequestError(DistillguardError):
+    """A request the gateway refuses with a 400, with OpenAI's ``message``, ``param`` and ``code``."""
+
+    def __init__(self, message: str, param: str | None = None, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+class StateUnavailableError(DistillguardError):
+    """The state store cannot be reached; the gateway applies its fail-open or fail-closed policy."""

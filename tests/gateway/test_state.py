@@ -10,8 +10,9 @@ import anyio
 import httpx
 import pytest
 
+from distillguard.errors import StateUnavailableError
 from distillguard.gateway.loopback import free_port
-from distillguard.gateway.state import Budget, MemoryState, RedisState, StateStore, StateUnavailableError
+from distillguard.gateway.state import Budget, MemoryState, RedisState, StateStore
 from tests.gateway.conftest import PAYG, chat_body, settings_for
 from tests.gateway.test_gateway_app import CHAT, logged, running
 

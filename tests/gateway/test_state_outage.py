@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from distillguard.gateway.state import StateUnavailableError
+from distillguard.errors import StateUnavailableError
 from distillguard.gateway.state_guard import StateBudget, StateGuard
 from tests.gateway.conftest import PAYG, RedisServer, chat_body, redis_binary, settings_for
 from tests.gateway.test_gateway_app import CHAT, logged, run, running

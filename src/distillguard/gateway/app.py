@@ -34,8 +34,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from distillguard.errors import ConfigError
-from distillguard.gateway.chat_request import BadRequestError, parse_chat_request
+from distillguard.errors import BadRequestError, ConfigError
+from distillguard.gateway.chat_request import parse_chat_request
 from distillguard.gateway.client_address import ClientAddress
 from distillguard.gateway.engine import Engine, Exchange, Refusal
 from distillguard.gateway.keys import KeyEntry, KeyRing

@@ -12,19 +12,10 @@ from typing import Any, Final
 
 import orjson
 
+from distillguard.errors import BadRequestError
 from distillguard.ingest.openai_shapes import ROLE_ALIASES, content_text, tool_names
 
 ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-
-
-class BadRequestError(Exception):
-    """A request the gateway refuses with a 400."""
-
-    def __init__(self, message: str, param: str | None = None, code: str = "invalid_request") -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
-        self.code = code
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from distillguard.errors import ConfigError
+from distillguard.errors import ConfigError, StateUnavailableError
 from distillguard.gateway.batching import ScoringBatcher
 from distillguard.gateway.chat_request import ChatRequest
 from distillguard.gateway.conversation import (
@@ -41,7 +41,7 @@ from distillguard.gateway.metrics import GatewayMetrics
 from distillguard.gateway.policy import Decision, decide
 from distillguard.gateway.relay import Outcome, ResponseEdit
 from distillguard.gateway.settings import GatewaySettings
-from distillguard.gateway.state import Admission, Budget, OnlineView, StateStore, StateUnavailableError, open_state
+from distillguard.gateway.state import Admission, Budget, OnlineView, StateStore, open_state
 from distillguard.gateway.state_guard import StateBudget, StateGuard
 from distillguard.gateway.watermark import WatermarkContext, WatermarkHook, load_hook
 from distillguard.signals.detectors import FIRES_AT, run_signals

@@ -40,7 +40,8 @@ from typing import Any
 from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 
-from distillguard.gateway.chat_request import BadRequestError, chat_request_of
+from distillguard.errors import BadRequestError
+from distillguard.gateway.chat_request import chat_request_of
 from distillguard.gateway.client_address import parse_address
 from distillguard.gateway.engine import Engine, Exchange
 from distillguard.gateway.keys import KeyEntry

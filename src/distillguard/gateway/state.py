@@ -36,6 +36,8 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from distillguard.errors import StateUnavailableError
+
 #: Template keys remembered per account before the oldest are forgotten.
 TEMPLATES_PER_ACCOUNT = 4096
 #: Extraction templates whose senders the memory store follows (the least recently used are dropped).
@@ -46,10 +48,6 @@ TURNS_PER_ACCOUNT = 4096
 TURNS_TRACKED = 1_000_000
 #: Buckets hold one minute of budget.
 WINDOW_S = 60.0
-
-
-class StateUnavailableError(Exception):
-    """The state store cannot be reached; the gateway applies its fail-open or fail-closed policy."""
 
 
 @dataclass(frozen=True)

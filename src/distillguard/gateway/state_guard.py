@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from distillguard.gateway.state import StateUnavailableError
+from distillguard.errors import StateUnavailableError
 
 LOG = logging.getLogger("distillguard.gateway")
 T = TypeVar("T")
