@@ -9,6 +9,8 @@ The tree::
     |   +-- SchemaError          a table's columns are missing or of the wrong type
     +-- ConvertError             an input of another format cannot be mapped onto v1
     +-- WatermarkError           a watermark key, tokenizer or text input that cannot be used
+    +-- ForensicsError           a suspect model, probe set or report input that cannot be used
+    |   +-- ModelUnavailableError     one model cannot be loaded or answered badly (down, slow, garbage)
 
 Bad *rows* are not errors: they are quarantined as rejections with their reason
 (see :mod:`distillguard.ingest.rejections`) and the run goes on. Errors are for
@@ -44,3 +46,11 @@ class ConvertError(DistillguardError):
 
 class WatermarkError(DistillguardError):
     """A watermark key file, tokenizer or input that cannot be used (missing, malformed, of another scheme)."""
+
+
+class ForensicsError(DistillguardError):
+    """A model SPEC, probe set or forensics input that cannot be used."""
+
+
+class ModelUnavailableError(ForensicsError):
+    """One model could not be loaded or queried: a server down, too slow, or answering garbage."""
