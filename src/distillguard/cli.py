@@ -30,6 +30,7 @@ from distillguard.schema import TableName
 from distillguard.signals.detectors import FIRES_AT, run_signals
 from distillguard.signals.extraction import MODEL_VERSION
 from distillguard.signals.static_embedding import TABLE_NAME
+from distillguard.watermark.cli import watermark
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -465,4 +466,5 @@ def serve(
     )
 
 
+main.add_command(watermark)
 main.add_command(forensics)

@@ -42,7 +42,8 @@ def tiny_tokenizer() -> Any:
     written by a tiny random model keeps its token ids through the text round trip.
     """
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
+
+    from distillguard.forensics.gguf_tokenizer import transformers_module
 
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
     core = Tokenizer(models.BPE(vocab={symbol: index for index, symbol in enumerate(alphabet)}, merges=[]))
@@ -51,7 +52,9 @@ def tiny_tokenizer() -> Any:
     core.add_special_tokens(
         [AddedToken(name, special=True) for name in ("<|endoftext|>", "<|im_start|>", "<|im_end|>")]
     )
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    tokenizer = transformers_module().PreTrainedTokenizerFast(
+        tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>"
+    )
     tokenizer.chat_template = CHATML
     return tokenizer
 

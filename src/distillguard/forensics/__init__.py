@@ -1,4 +1,4 @@
-"""Evidence against a suspect model: was it distilled from ours?
+"""Evidence against a suspect model, that it was distilled from ours.
 
 - :mod:`~distillguard.forensics.radioactivity`: does the suspect carry our watermark forward
   (open-model mode on its next-token preferences, closed-model mode on what it writes);

@@ -11,7 +11,7 @@ import orjson
 
 from distillguard.errors import DistillguardError, ForensicsError, ModelUnavailableError
 from distillguard.forensics.models import ChatModel, PredictingModel, close_model, open_model
-from distillguard.forensics.spec import ModelSpec, builtin_path, parse_spec
+from distillguard.forensics.spec import ModelSpec, parse_spec
 
 _SPEC_HELP = "a model directory, a .gguf file, http://host:port/v1[#MODEL], smollm2 or gemma3-270m; LABEL=SPEC names it"
 
@@ -30,23 +30,11 @@ def _spec(text: str) -> ModelSpec:
 
 
 def key_tokenizer(name: str) -> Any:
-    """The tokenizer the key's text is read with: ``smollm2``, a model directory, a tokenizer.json or a .gguf."""
-    from distillguard.forensics.gguf_tokenizer import gguf_tokenizer  # noqa: PLC0415
+    """The tokenizer the key's text is read with, named as ``watermark detect --tokenizer`` names it."""
+    from distillguard.forensics.gguf_tokenizer import as_transformers  # noqa: PLC0415
+    from distillguard.watermark.tokenizer import load_tokenizer  # noqa: PLC0415
 
-    try:
-        from transformers import AutoTokenizer, PreTrainedTokenizerFast  # noqa: PLC0415
-    except ImportError as exc:
-        raise ForensicsError("reading a tokenizer needs the forensics extra: pip install -e '.[forensics]'") from exc
-    if name == "smollm2":
-        return gguf_tokenizer(builtin_path("smollm2"))
-    path = Path(name)
-    if path.suffix == ".gguf" and path.is_file():
-        return gguf_tokenizer(path)
-    if path.name == "tokenizer.json" and path.is_file():
-        return PreTrainedTokenizerFast(tokenizer_file=str(path))
-    if path.is_dir():
-        return AutoTokenizer.from_pretrained(str(path))
-    raise ForensicsError(f"tokenizer {name!r}: give smollm2, a model directory, a tokenizer.json or a .gguf file")
+    return as_transformers(load_tokenizer(name).tokenizer)
 
 
 def _read_lines(path: Path, field: str) -> list[str]:
@@ -94,7 +82,12 @@ def forensics() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Closed mode: prompts for the suspect, JSON Lines {'prompt': ...} or one a line.",
 )
-@click.option("--tokenizer", default="smollm2", show_default=True, help="The tokenizer the key marks (the teacher's).")
+@click.option(
+    "--tokenizer",
+    default="smollm2",
+    show_default=True,
+    help="The teacher's tokenizer: smollm2 (shipped), a tokenizer.json, a directory holding one, or a .gguf file.",
+)
 @click.option("--max-new-tokens", type=int, default=128, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True)

@@ -1,21 +1,21 @@
-"""Tokenizers and chat templates read out of a GGUF file.
+"""Tokenizers and chat templates read out of a GGUF file, as transformers tokenizers.
 
 transformers converts most GGUF tokenizers itself (Gemma's SentencePiece vocabulary included), but
 its conversion of byte-level BPE vocabularies such as SmolLM2's maps every space to token 0. For
-those (``tokenizer.ggml.model == "gpt2"``) the tokenizer is built here from the file's own
-``tokenizer.ggml.tokens`` and ``tokenizer.ggml.merges``, with the control tokens as special tokens,
-so ids match what the model was trained on.
+those (``tokenizer.ggml.model == "gpt2"``) the tokenizer is the one the watermark detector builds
+from the file's ``tokenizer.ggml.tokens`` and ``merges``
+(:func:`distillguard.watermark.tokenizer.tokenizer_from_gguf`), with the file's chat template.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from distillguard.errors import ModelUnavailableError
-
-_CONTROL = 3  # GGUF token type of control tokens (<|im_start|>, <|endoftext|>, ...)
+from distillguard.errors import ModelUnavailableError, WatermarkError
+from distillguard.watermark.tokenizer import tokenizer_from_gguf
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,14 @@ class GgufVocabulary:
     bos_id: int | None
     eos_id: int | None
     chat_template: str | None
+
+
+def transformers_module() -> Any:
+    """transformers, untyped (its factories return types mypy cannot follow), or a clear error without it."""
+    try:
+        return importlib.import_module("transformers")
+    except ImportError as exc:
+        raise ModelUnavailableError("local models need transformers: pip install -e '.[forensics]'") from exc
 
 
 def _strings(reader: Any, key: str) -> list[str]:
@@ -65,32 +73,15 @@ def read_vocabulary(path: Path) -> GgufVocabulary:
     )
 
 
-def byte_level_tokenizer(vocabulary: GgufVocabulary) -> Any:
-    """A transformers fast tokenizer for a byte-level BPE vocabulary (SmolLM2's, GPT-2's)."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
-    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
-
-    ids = {token: index for index, token in enumerate(vocabulary.tokens)}
-    merges = [(left, right) for left, _, right in (merge.partition(" ") for merge in vocabulary.merges)]
-    core = Tokenizer(models.BPE(vocab=ids, merges=merges, ignore_merges=False))
-    core.pre_tokenizer = pre_tokenizers.Sequence(  # llama.cpp's `smollm` split: every digit alone, then GPT-2's
-        [
-            pre_tokenizers.Digits(individual_digits=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-        ]
+def as_transformers(core: Any, vocabulary: GgufVocabulary | None = None) -> Any:
+    """A ``tokenizers.Tokenizer`` as a transformers fast tokenizer (with the GGUF's specials and chat template)."""
+    names = vocabulary.tokens if vocabulary else []
+    eos = names[vocabulary.eos_id] if vocabulary and vocabulary.eos_id is not None else None
+    bos = names[vocabulary.bos_id] if vocabulary and vocabulary.bos_id is not None else None
+    tokenizer = transformers_module().PreTrainedTokenizerFast(
+        tokenizer_object=core, bos_token=bos, eos_token=eos, pad_token=eos
     )
-    core.decoder = decoders.ByteLevel()
-    control = [vocabulary.tokens[index] for index, kind in enumerate(vocabulary.token_types) if kind == _CONTROL]
-    core.add_special_tokens([AddedToken(token, special=True, normalized=False) for token in control])
-    names = vocabulary.tokens
-    eos = names[vocabulary.eos_id] if vocabulary.eos_id is not None else None
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=core,
-        bos_token=names[vocabulary.bos_id] if vocabulary.bos_id is not None else None,
-        eos_token=eos,
-        pad_token=eos,
-    )
-    if vocabulary.chat_template:
+    if vocabulary and vocabulary.chat_template:
         tokenizer.chat_template = vocabulary.chat_template
     return tokenizer
 
@@ -99,11 +90,12 @@ def gguf_tokenizer(path: Path) -> Any:
     """The tokenizer of a GGUF model file, with its chat template where the file has one."""
     vocabulary = read_vocabulary(path)
     if vocabulary.model == "gpt2":
-        return byte_level_tokenizer(vocabulary)
-    from transformers import AutoTokenizer  # noqa: PLC0415
-
+        try:
+            return as_transformers(tokenizer_from_gguf(path), vocabulary)
+        except WatermarkError as exc:
+            raise ModelUnavailableError(str(exc)) from exc
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        tokenizer = transformers_module().AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelUnavailableError(f"{path}: its {vocabulary.model!r} tokenizer cannot be converted ({exc})") from exc
     if vocabulary.chat_template and not getattr(tokenizer, "chat_template", None):

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from distillguard.errors import ModelUnavailableError
-from distillguard.forensics.gguf_tokenizer import gguf_tokenizer
+from distillguard.forensics.gguf_tokenizer import gguf_tokenizer, transformers_module
 from distillguard.forensics.models import PLAIN_FORMAT, Ints
 from distillguard.forensics.spec import ModelSpec, local_path
 
@@ -57,23 +57,20 @@ class LocalModel:
     def load(cls, spec: ModelSpec, *, device: str = "cpu") -> LocalModel:
         """Load a transformers directory or a GGUF file."""
         torch = _torch()
-        from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
-        from transformers.utils import logging as hf_logging  # noqa: PLC0415
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        transformers = transformers_module()
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+        auto_model, auto_tokenizer = transformers.AutoModelForCausalLM, transformers.AutoTokenizer
         path = local_path(spec)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if spec.kind == "gguf":
                     tokenizer = gguf_tokenizer(path)
-                    model = AutoModelForCausalLM.from_pretrained(
-                        str(path.parent), gguf_file=path.name, dtype=torch.float32
-                    )
+                    model = auto_model.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
                 else:
-                    tokenizer = AutoTokenizer.from_pretrained(str(path))
-                    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+                    tokenizer = auto_tokenizer.from_pretrained(str(path))
+                    model = auto_model.from_pretrained(str(path), dtype=torch.float32)
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise ModelUnavailableError(f"{spec.label}: {path} could not be loaded ({exc})") from exc
         return cls(spec.label, model.to(device), tokenizer, device=device)

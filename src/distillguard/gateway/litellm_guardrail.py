@@ -42,6 +42,7 @@ from distillguard.gateway.keys import KeyEntry
 from distillguard.gateway.reasoning import ThinkStripper, strip_text
 from distillguard.gateway.relay import Outcome
 from distillguard.gateway.settings import load_gateway_settings
+from distillguard.gateway.watermark import edit_request_body
 
 CHAT_CALLS = frozenset({"completion", "acompletion"})
 OPEN_LIMIT = 100_000  # exchanges awaiting their response; the oldest are recorded as lost beyond this
@@ -141,8 +142,23 @@ class DistillguardGuardrail(CustomGuardrail):  # type: ignore[misc]  # LiteLLM s
             _, lost = self._open.popitem(last=False)
             self.engine.record(lost, Outcome(status=499, error="no response seen by the guardrail"))
         data.setdefault("metadata", {})[METADATA_KEY] = exchange.request_id
-        if exchange.decision.action == "watermark":
-            data["extra_headers"] = {**(data.get("extra_headers") or {}), self.settings.watermark_header: "1"}
+        flagged = exchange.decision.action == "watermark"
+        if flagged:
+            sent = {self.settings.watermark_header: "1"}
+            if self.settings.watermark.account_header:
+                sent[self.settings.watermark.account_header] = exchange.key.account_id
+            data["extra_headers"] = {**(data.get("extra_headers") or {}), **sent}
+        if self.settings.watermark.edits_bodies:
+            extra = data.get("extra_body") if isinstance(data.get("extra_body"), dict) else {}
+            edit_request_body(
+                data,
+                self.settings.watermark,
+                watermark=flagged,
+                account_id=exchange.key.account_id,
+                engine_target=extra,
+            )
+            if extra:
+                data["extra_body"] = extra
         return data
 
     def _exchange(self, data: dict[str, Any]) -> Exchange | None:

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from distillguard.config import describe_validation_error, read_toml
 from distillguard.errors import ConfigError
+from distillguard.gateway.watermark import WatermarkSettings
 
 Action = Literal["allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block"]
 Verdict = Literal["allow", "review", "block"]
@@ -128,6 +129,7 @@ class GatewaySettings(_Strict):
     throttle_factor: float = Field(0.1, gt=0, le=1, description="Share of the tier's limits a throttled account gets.")
     watermark_header: str = "X-Distillguard-Watermark"
     watermark_hook: str | None = Field(None, pattern=r"^[\w.]+:[\w]+$", description="module:function")
+    watermark: WatermarkSettings = WatermarkSettings()
     max_body_bytes: int = Field(1_048_576, ge=1_024)
     upstream_timeout_s: float = Field(60.0, gt=0)
     tiers: dict[str, TierLimits] = Field(default_factory=dict)

@@ -116,9 +116,17 @@ class KeyedUniform:
 
     def vocabulary(self, context: npt.ArrayLike, vocab_size: int) -> npt.NDArray[np.float64]:
         """The numbers of tokens ``0..vocab_size-1`` after one context (h token ids)."""
+        numbers: npt.NDArray[np.float64] = self.vocabularies(
+            np.asarray(context, dtype=np.int64).reshape(1, -1), vocab_size
+        )
+        return np.asarray(numbers[0], dtype=np.float64)
+
+    def vocabularies(self, contexts: npt.ArrayLike, vocab_size: int) -> npt.NDArray[np.float64]:
+        """The numbers of every token after each context row: (rows x vocab_size)."""
         steps = self._steps.get(vocab_size)
         if steps is None:
-            steps = (np.arange(1, vocab_size + 1, dtype=np.uint64)) * _GOLDEN
+            steps = np.arange(1, vocab_size + 1, dtype=np.uint64) * _GOLDEN
             self._steps[vocab_size] = steps
-        seed = self.seeds(np.asarray(context, dtype=np.int64).reshape(1, -1))
-        return to_unit(splitmix64(steps + seed))
+        seeds = self.seeds(contexts)
+        numbers: npt.NDArray[np.float64] = to_unit(splitmix64(seeds[:, np.newaxis] + steps[np.newaxis, :]))
+        return numbers

@@ -112,9 +112,13 @@ class GreenList:
         """``r`` of every token after ``context``."""
         return self._uniform.vocabulary(context, vocab_size)
 
-    def green_mask(self, context: npt.ArrayLike, vocab_size: int) -> npt.NDArray[np.bool_]:
-        """Which tokens are green after ``context``."""
-        return self.vocabulary(context, vocab_size) < self.gamma
+    def vocabularies(self, contexts: npt.ArrayLike, vocab_size: int) -> Floats:
+        """``r`` of every token after each context row (rows x vocabulary)."""
+        return self._uniform.vocabularies(contexts, vocab_size)
+
+    def green_masks(self, contexts: npt.ArrayLike, vocab_size: int) -> npt.NDArray[np.bool_]:
+        """Which tokens are green after each context row (rows x vocabulary)."""
+        return self.vocabularies(contexts, vocab_size) < self.gamma
 
 
 class GumbelMax:
@@ -146,6 +150,10 @@ class GumbelMax:
     def vocabulary(self, context: npt.ArrayLike, vocab_size: int) -> Floats:
         """``r`` of every token after ``context``."""
         return self._uniform.vocabulary(context, vocab_size)
+
+    def vocabularies(self, contexts: npt.ArrayLike, vocab_size: int) -> Floats:
+        """``r`` of every token after each context row (rows x vocabulary)."""
+        return self._uniform.vocabularies(contexts, vocab_size)
 
 
 def scheme_for(key: WatermarkKey) -> Scheme:
