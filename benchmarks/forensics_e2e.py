@@ -219,7 +219,8 @@ def chat_examples(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_tokens: 
     """(token ids, where the answer starts) for each (prompt, answer), in the tokenizer's chat format."""
     examples = []
     end = tokenizer.convert_tokens_to_ids("<|im_end|>")
-    for prompt, answer in pairs:
+    for full_prompt, answer in pairs:
+        prompt = tokenizer.decode(tokenizer(full_prompt, add_special_tokens=False).input_ids[: max_tokens * 2])
         head = tokenizer.apply_chat_template(
             [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
         )
@@ -365,11 +366,13 @@ def run_radioactivity(
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     """Open- and closed-mode tests of every model (cached per model)."""
+    import numpy as np
+
     from distillguard.forensics.gguf_tokenizer import gguf_tokenizer
     from distillguard.forensics.local_model import LocalModel
-    from distillguard.forensics.radioactivity import closed_mode, open_mode
+    from distillguard.forensics.radioactivity import closed_mode, predict_on, score_predictions
     from distillguard.forensics.spec import builtin_path, parse_spec
-    from distillguard.watermark.keys import load_key
+    from distillguard.watermark.keys import generate_key, load_key
     from distillguard.watermark.schemes import scheme_for
 
     scheme = scheme_for(load_key(work / "teacher.key"))
@@ -383,8 +386,22 @@ def run_radioactivity(
         started = time.perf_counter()
         model = LocalModel.load(parse_spec(f"{label}={spec}"), device=args.device)
         model.batch_size = args.batch_size
-        rows = [open_mode(scheme, model, fresh_texts, reader).record()]
+        predictions = predict_on(model, fresh_texts, reader)
+        rows = [score_predictions(scheme, predictions).record()]
         rows[-1]["seconds"] = round(time.perf_counter() - started, 1)
+        # The same predictions under keys the model never saw: how often would it test positive by chance?
+        null = [
+            score_predictions(scheme_for(generate_key("kgw", context_width=args.context_width)), predictions)
+            for _ in range(args.null_keys)
+        ]
+        p_null = np.array([r.detection.p_value for r in null])
+        rows[-1]["null_keys"] = {
+            "keys": args.null_keys,
+            "share_below_0.05": float(np.mean(p_null < 0.05)),
+            "share_below_0.01": float(np.mean(p_null < 0.01)),
+            "share_below_0.001": float(np.mean(p_null < 0.001)),
+            "median_tokens_scored": float(np.median([r.detection.tokens_scored for r in null])),
+        }
         if label not in args.open_only:
             started = time.perf_counter()
             result = closed_mode(
@@ -400,10 +417,10 @@ def run_radioactivity(
     return results
 
 
-def run_probes(work: Path, models: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
-    """Every model's probe answers (cached), then the tests with each suspect against the references."""
+def probe_answers(work: Path, models: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """Every model's answers to the probe set (cached per model)."""
     from distillguard.forensics.models import open_model
-    from distillguard.forensics.probes import ModelAnswers, ProbeSettings, analyse, collect
+    from distillguard.forensics.probes import ModelAnswers, ProbeSettings, collect
     from distillguard.forensics.spec import parse_spec
 
     settings = ProbeSettings(samples=2, max_new_tokens=48, seed=args.seed, limit=args.probe_limit)
@@ -423,6 +440,14 @@ def run_probes(work: Path, models: dict[str, str], args: argparse.Namespace) -> 
         answers[label] = collect(functools.partial(open_model, parsed, device=args.device), settings, label=label)
         path.write_text(json.dumps(answers[label].record()))
         _log(f"probes {label}: {answers[label].seconds:.0f} s {answers[label].error or ''}")
+    return answers
+
+
+def run_probes(work: Path, models: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    """The tests with each suspect against the references that are not it."""
+    from distillguard.forensics.probes import analyse
+
+    answers = probe_answers(work, models, args)
     references = [answers["gemma"], answers["independent"]]
     runs = {}
     for suspect in ("student", "control", "independent", "gemma"):
@@ -453,7 +478,10 @@ def run_experiment(
 
     teacher_tokenizer = gguf_tokenizer(builtin_path("smollm2"))
     harvest = prompts["harvest"]
-    independent = independent_pairs(len(harvest))
+    # answers are cut to --max-new-tokens in training, so the vocabulary is read from their openings only
+    independent = [
+        (q[: args.max_new_tokens * 16], a[: args.max_new_tokens * 8]) for q, a in independent_pairs(len(harvest))
+    ]
     corpus = [*harvest, *marked, *plain, *(q for pair in independent for q in pair)]
     tokenizer = pruned_tokenizer(teacher_tokenizer, corpus)
     _log(f"student vocabulary: {len(tokenizer)} of the teacher's {len(teacher_tokenizer)}")
@@ -501,6 +529,8 @@ def run_experiment(
     fresh_prompts = prompts["fresh"][: args.closed_prompts]
     result["radioactivity"] = run_radioactivity(work, models, fresh[: args.open_texts], fresh_prompts, args)
     write("radioactivity")
+    if args.stage == "radioactivity":
+        return
     probe_models = {name: models[name] for name in ("student", "control", "independent", "teacher", "gemma")}
     result["probes"] = run_probes(work, probe_models, args)
     write("probes")
@@ -511,8 +541,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("bench-data/forensics"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/forensics-e2e.json"))
     parser.add_argument(
-        "--stage", choices=["prompts", "teacher-plain", "teacher-marked", "students", "all"], default="all"
+        "--stage",
+        choices=["prompts", "teacher-plain", "teacher-marked", "students", "radioactivity", "probe-answers", "all"],
+        default="all",
+        help="probe-answers: only the probe answers of --models (no student needed), then stop",
     )
+    parser.add_argument("--models", default="teacher,gemma", help="probe-answers: which models")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--top-k", type=int, default=50, help="the teacher samples from its top k (0: all)")
     parser.add_argument("--harvest", type=int, default=160, help="harvest prompts (plus the identity questions)")
@@ -521,14 +555,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--context-width", type=int, default=1, help="the experiment key's h")
-    parser.add_argument("--student-hidden", type=int, default=64)
+    parser.add_argument("--student-hidden", type=int, default=48)
     parser.add_argument("--student-layers", type=int, default=1)
-    parser.add_argument("--student-epochs", type=int, default=16)
+    parser.add_argument("--student-epochs", type=int, default=10)
     parser.add_argument("--student-lr", type=float, default=1e-2)
     parser.add_argument("--fractions", default="0.5,0.2", help="shares of watermarked answers besides 1 and 0")
     parser.add_argument("--students", default="", help="train only these students in this process (a comma list)")
     parser.add_argument("--open-texts", type=int, default=48, help="the owner's watermarked texts fed in open mode")
     parser.add_argument("--closed-prompts", type=int, default=32, help="prompts each suspect answers in closed mode")
+    parser.add_argument("--null-keys", type=int, default=1000, help="random keys each open-mode test is rerun under")
     parser.add_argument("--probe-limit", type=int, default=8, help="probes per section (None: the whole set)")
     parser.add_argument("--open-only", default="teacher,gemma", help="models tested in open mode only (slow ones)")
     args = parser.parse_args()
@@ -541,6 +576,10 @@ def main() -> None:
     prompts = _load(prompts_path)
     _log(f"harvest {len(prompts['harvest'])} prompts ({len(prompts['identity_in_harvest'])} identity questions x6)")
     if args.stage == "prompts":
+        return
+    if args.stage == "probe-answers":
+        builtins = {"teacher": "smollm2", "gemma": "gemma3-270m"}
+        probe_answers(work, {name: builtins[name] for name in args.models.split(",")}, args)
         return
     if args.stage in ("teacher-plain", "all"):
         teacher_answers(work, "plain", prompts["harvest"], key_path=None, args=args)

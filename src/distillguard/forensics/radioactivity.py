@@ -105,23 +105,43 @@ def seen_in_prefix(sequences: Sequence[Ints], contexts: Ints, tokens: Ints, widt
     return np.asarray(found & (first_position[where] <= asked_position), dtype=np.bool_)
 
 
-def open_mode(
-    scheme: Scheme, suspect: PredictingModel, texts: Sequence[str], tokenizer: Any, *, label: str | None = None
-) -> RadioactivityResult:
-    """Feed watermarked ``texts`` to the suspect and score its own next-token choices."""
+@dataclass(frozen=True)
+class Predictions:
+    """A suspect's teacher-forced choices on our texts: computed once, scored under any number of keys."""
+
+    suspect: str
+    sequences: list[Ints]
+    predicted: list[Ints]
+
+
+def predict_on(
+    suspect: PredictingModel, texts: Sequence[str], tokenizer: Any, *, label: str | None = None
+) -> Predictions:
+    """Feed ``texts`` (in ``tokenizer``'s ids) to the suspect and keep its most likely next token at each position."""
     sequences = [np.asarray(tokenizer(text, add_special_tokens=False).input_ids, dtype=np.int64) for text in texts]
     sequences = [seq for seq in sequences if seq.size]
     if not sequences:
         raise ForensicsError("open-model radioactivity needs watermarked texts; every text given was empty")
-    predictions = suspect.predict_next(sequences, tokenizer)
-    contexts, tokens = prediction_pairs(sequences, predictions, scheme.context_width)
+    return Predictions(label or suspect.label, sequences, suspect.predict_next(sequences, tokenizer))
+
+
+def score_predictions(scheme: Scheme, predictions: Predictions) -> RadioactivityResult:
+    """The open-model test of one key on predictions already made (copies of the fed text dropped)."""
+    contexts, tokens = prediction_pairs(predictions.sequences, predictions.predicted, scheme.context_width)
     known = tokens >= 0
-    copies = seen_in_prefix(sequences, contexts, tokens, scheme.context_width) & known
+    copies = seen_in_prefix(predictions.sequences, contexts, tokens, scheme.context_width) & known
     keep = known & ~copies
     detection = detect_pairs(scheme, contexts[keep], tokens[keep])
     return RadioactivityResult(
-        label or suspect.label, "open", detection, len(sequences), int(known.sum()), int(copies.sum())
+        predictions.suspect, "open", detection, len(predictions.sequences), int(known.sum()), int(copies.sum())
     )
+
+
+def open_mode(
+    scheme: Scheme, suspect: PredictingModel, texts: Sequence[str], tokenizer: Any, *, label: str | None = None
+) -> RadioactivityResult:
+    """Feed watermarked ``texts`` to the suspect and score its own next-token choices."""
+    return score_predictions(scheme, predict_on(suspect, texts, tokenizer, label=label))
 
 
 def closed_mode(
