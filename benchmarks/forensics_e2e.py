@@ -33,7 +33,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -358,62 +358,75 @@ def mixed_pairs(
     return [(p, marked[i] if i in chosen else plain[i]) for i, p in enumerate(prompts)]
 
 
+def unmarked_texts(count: int) -> list[str]:
+    """Text nobody marked, for open mode: GPT-4's Arena-Hard answers past those the independent student learns."""
+    return [answer[:1500] for _, answer in independent_pairs(500)[300 : 300 + count]]
+
+
+def _open_row(scheme: Any, predictions: Any, text_set: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The open-mode test, and the same predictions under keys the model never saw (the false-positive rate)."""
+    import numpy as np
+
+    from distillguard.forensics.radioactivity import score_predictions
+    from distillguard.watermark.keys import generate_key
+    from distillguard.watermark.schemes import scheme_for
+
+    row = score_predictions(scheme, predictions).record() | {"texts_fed": text_set}
+    null = [
+        score_predictions(scheme_for(generate_key("kgw", context_width=args.context_width)), predictions)
+        for _ in range(args.null_keys)
+    ]
+    p_null = np.array([r.detection.p_value for r in null])
+    row["null_keys"] = {
+        "keys": args.null_keys,
+        "share_below_0.05": float(np.mean(p_null < 0.05)),
+        "share_below_0.01": float(np.mean(p_null < 0.01)),
+        "share_below_0.001": float(np.mean(p_null < 0.001)),
+        "median_tokens_scored": float(np.median([r.detection.tokens_scored for r in null])),
+    }
+    return row
+
+
 def run_radioactivity(
     work: Path,
     models: dict[str, str],
-    fresh_texts: Sequence[str],
+    text_sets: Mapping[str, Sequence[str]],
     fresh_prompts: Sequence[str],
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
-    """Open- and closed-mode tests of every model (cached per model)."""
-    import numpy as np
-
+    """Open mode on each text set and closed mode, for every model (cached per model and test)."""
     from distillguard.forensics.gguf_tokenizer import gguf_tokenizer
     from distillguard.forensics.local_model import LocalModel
-    from distillguard.forensics.radioactivity import closed_mode, predict_on, score_predictions
+    from distillguard.forensics.radioactivity import closed_mode, predict_on
     from distillguard.forensics.spec import builtin_path, parse_spec
-    from distillguard.watermark.keys import generate_key, load_key
+    from distillguard.watermark.keys import load_key
     from distillguard.watermark.schemes import scheme_for
 
     scheme = scheme_for(load_key(work / "teacher.key"))
     reader = gguf_tokenizer(builtin_path("smollm2"))
     results = []
     for label, spec in models.items():
-        path = work / f"radioactivity-{label}.json"
-        if path.exists():
-            results.extend(json.loads(path.read_text()))
-            continue
-        started = time.perf_counter()
-        model = LocalModel.load(parse_spec(f"{label}={spec}"), device=args.device)
-        model.batch_size = args.batch_size
-        predictions = predict_on(model, fresh_texts, reader)
-        rows = [score_predictions(scheme, predictions).record()]
-        rows[-1]["seconds"] = round(time.perf_counter() - started, 1)
-        # The same predictions under keys the model never saw: how often would it test positive by chance?
-        null = [
-            score_predictions(scheme_for(generate_key("kgw", context_width=args.context_width)), predictions)
-            for _ in range(args.null_keys)
-        ]
-        p_null = np.array([r.detection.p_value for r in null])
-        rows[-1]["null_keys"] = {
-            "keys": args.null_keys,
-            "share_below_0.05": float(np.mean(p_null < 0.05)),
-            "share_below_0.01": float(np.mean(p_null < 0.01)),
-            "share_below_0.001": float(np.mean(p_null < 0.001)),
-            "median_tokens_scored": float(np.median([r.detection.tokens_scored for r in null])),
-        }
-        if label not in args.open_only:
+        model: Any = None
+        tests = [*text_sets, *([] if label in args.open_only.split(",") else ["closed"])]
+        for test in tests:
+            path = work / f"radioactivity-{label}-{test}.json"
+            if path.exists():
+                results.append(json.loads(path.read_text()))
+                continue
+            if model is None:
+                model = LocalModel.load(parse_spec(f"{label}={spec}"), device=args.device)
+                model.batch_size = args.batch_size
             started = time.perf_counter()
-            result = closed_mode(
-                scheme, model, fresh_prompts, reader, max_new_tokens=args.max_new_tokens, seed=args.seed
-            )
-            rows.append(result.record() | {"seconds": round(time.perf_counter() - started, 1)})
-        path.write_text(json.dumps(rows))
-        _log(
-            f"radioactivity {label}: "
-            + "; ".join(f"{r['mode']} p={r['p_value']:.3g} n={r['tokens_scored']}" for r in rows)
-        )
-        results.extend(rows)
+            if test == "closed":
+                row = closed_mode(
+                    scheme, model, fresh_prompts, reader, max_new_tokens=args.max_new_tokens, seed=args.seed
+                ).record()
+            else:
+                row = _open_row(scheme, predict_on(model, text_sets[test], reader), test, args)
+            row["seconds"] = round(time.perf_counter() - started, 1)
+            path.write_text(json.dumps(row))
+            _log(f"radioactivity {label} {test}: p={row['p_value']:.3g} n={row['tokens_scored']}")
+            results.append(row)
     return results
 
 
@@ -527,7 +540,8 @@ def run_experiment(
 
     models = {**students, "teacher": "smollm2", "gemma": "gemma3-270m"}
     fresh_prompts = prompts["fresh"][: args.closed_prompts]
-    result["radioactivity"] = run_radioactivity(work, models, fresh[: args.open_texts], fresh_prompts, args)
+    text_sets = {"marked": fresh[: args.open_texts], "unmarked": unmarked_texts(args.open_texts)}
+    result["radioactivity"] = run_radioactivity(work, models, text_sets, fresh_prompts, args)
     write("radioactivity")
     if args.stage == "radioactivity":
         return

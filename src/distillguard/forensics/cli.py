@@ -75,7 +75,7 @@ def forensics() -> None:
 @click.option(
     "--texts",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Open mode: our own watermarked texts, JSON Lines {'text': ...} or one a line.",
+    help="Open mode: texts to feed the suspect, JSON Lines {'text': ...} or one a line (see docs/forensics.md).",
 )
 @click.option(
     "--prompts",
