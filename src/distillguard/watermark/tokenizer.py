@@ -4,7 +4,7 @@ Detection needs the token ids the model sampled, so it needs the model's tokeniz
 model). ``smollm2`` (the default) is SmolLM2-135M-Instruct's byte-level BPE, built from its
 GGUF file's ``tokenizer.ggml.tokens`` and ``tokenizer.ggml.merges`` with llama.cpp's ``smollm``
 pre-tokenizer (every digit alone, then GPT-2's split) and shipped in the package
-(``tokenizers/smollm2.json.gz``, 0.8 MB), so scoring needs neither the model nor torch.
+(``tokenizers/smollm2.json.gz``, 0.6 MB), so scoring needs neither the model nor torch.
 Otherwise name a ``tokenizer.json`` (Hugging Face ``tokenizers`` format), a directory holding
 one, or a ``.gguf`` file (read with the ``gguf`` package of the ``forensics`` extra). Models
 cannot be fetched from a hub by name here, so any other name is an error.
