@@ -14,6 +14,7 @@ import orjson
 from distillguard import __version__
 from distillguard.config import Settings, load_settings
 from distillguard.errors import ConfigError, DistillguardError
+from distillguard.forensics.cli import forensics
 from distillguard.ingest.candidates import Candidate
 from distillguard.ingest.dataset import Dataset, TableReader
 from distillguard.ingest.litellm import read_spend_logs
@@ -451,3 +452,4 @@ def serve(
 
 
 main.add_command(watermark)
+main.add_command(forensics)

@@ -11,6 +11,8 @@ The tree::
     +-- ModelError               a model file is missing, corrupt, of another version, or not the one released
     |   +-- EmbeddingError       the static embedding table (or its tokenizer) does not load
     +-- WatermarkError           a watermark key, tokenizer or text input that cannot be used
+    +-- ForensicsError           a suspect model, probe set or report input that cannot be used
+    |   +-- ModelUnavailableError     one model cannot be loaded or answered badly (down, slow, garbage)
     +-- BadRequestError          a request the gateway refuses with a 400 (its message, parameter and code)
     +-- StateUnavailableError    the gateway's state store cannot be reached (it fails open or closed, as configured)
 
@@ -56,6 +58,14 @@ class EmbeddingError(ModelError):
 
 class WatermarkError(DistillguardError):
     """A watermark key file, tokenizer or input that cannot be used (missing, malformed, of another scheme)."""
+
+
+class ForensicsError(DistillguardError):
+    """A model SPEC, probe set or forensics input that cannot be used."""
+
+
+class ModelUnavailableError(ForensicsError):
+    """One model could not be loaded or queried: a server down, too slow, or answering garbage."""
 
 
 class BadRequestError(DistillguardError):
