@@ -23,7 +23,7 @@ from distillguard.watermark.sampling import Watermarker
 from distillguard.watermark.schemes import Scheme
 
 
-class WatermarkLogitsProcessor(LogitsProcessor):
+class WatermarkLogitsProcessor(LogitsProcessor):  # type: ignore[misc]  # transformers is read untyped
     """Marks each row's next-token scores with ``scheme`` (the rows' prompts are never the context)."""
 
     def __init__(self, scheme: Scheme, *, temperature: float = 1.0, top_p: float = 1.0, top_k: int = 0) -> None:
@@ -36,4 +36,4 @@ class WatermarkLogitsProcessor(LogitsProcessor):
             self.prompt_length = int(input_ids.shape[1])
         generated = input_ids[:, self.prompt_length :].tolist()
         marked = self.watermarker.process(generated, scores.detach().to(torch.float32).cpu().numpy())
-        return torch.from_numpy(np.ascontiguousarray(marked)).to(device=scores.device, dtype=scores.dtype)  # type: ignore[return-value]
+        return torch.from_numpy(np.ascontiguousarray(marked)).to(device=scores.device, dtype=scores.dtype)
