@@ -202,3 +202,17 @@ def test_release_times_need_an_offset(tiny: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", str(tiny), "--out", str(tmp_path / "o"), "--config", str(config)])
     assert result.exit_code == 2
     assert "scan.releases.atlas-3" in result.output
+
+
+def test_the_report_follows_a_gateway_policy(tiny: Path, tmp_path: Path) -> None:
+    gateway = tmp_path / "gateway.toml"
+    gateway.write_text('schema_version = 1\n[policy]\nreview = "strip_reasoning"\nblock = "challenge"\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["scan", str(tiny), "--out", str(out), "--workers", "1", "--policy", str(gateway)]
+    )
+    assert result.exit_code == 0, result.output
+    campaigns = json.loads((out / "campaigns.json").read_text())["campaigns"]
+    assert all(set(c["actions"]) <= {"challenge", "strip_reasoning", "allow"} for c in campaigns)
+    assert sum(c["actions"].get("challenge", 0) for c in campaigns) > 0
+    assert "challenge" in (out / "report.html").read_text()
