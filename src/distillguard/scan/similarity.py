@@ -11,7 +11,7 @@ each), and is linked to its nearest candidates.
 
 Legitimate crowds are near each other too (a tier's ordinary users look alike), so a link
 weighs what its neighbourhood says: how much rarer reference accounts are among an account's
-``NEIGHBOURS`` nearest accounts than among all accounts, ``1 - share near / share overall``
+``NEIGHBOURS`` nearest accounts than among the accounts searched, ``1 - share near / share overall``
 (at least 0). A candidate among established users (with evidence of their own or not) gets
 almost nothing; one in a region that only new or unverified accounts occupy gets full weight.
 (So a campaign run from bought, established accounts is not tied by behaviour; its accounts
@@ -34,8 +34,8 @@ import polars as pl
 from distillguard.signals.extraction import FAMILIES
 
 NEIGHBOURS: Final = 10
-MAX_REFERENCE: Final = 20_000
-BLOCK_ROWS: Final = 2_048
+MAX_REFERENCE: Final = 10_000
+BLOCK_ROWS: Final = 1_024
 SHARE_SPREAD: Final = 0.15  # about the sampling noise of a share estimated from 16 prompts
 SHARES: Final = frozenset({*(f"share_{f}" for f in FAMILIES), "fired", "hours", "reasoning", "new_model", "template"})
 US_PER_DAY: Final = 86_400_000_000
@@ -133,7 +133,7 @@ def behaviour_edges(
     k = min(NEIGHBOURS + 1, index_rows.size)
     near = _nearest(scaled[chosen], scaled[index_rows], k)
     is_candidate = near < chosen.size
-    overall = max(float(reference.mean()), 1e-9)
+    overall = max(float(reference[index_rows].mean()), 1e-9)  # among the accounts a neighbour is drawn from
     near_share = reference[index_rows][near[:, 1:]].mean(axis=1) if k > 1 else np.zeros(chosen.size)
     legit_share = np.clip(near_share / overall, 0.0, 1.0)
     queries = np.repeat(np.arange(chosen.size, dtype=np.int64), k)
