@@ -42,7 +42,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--report", type=Path, default=Path("benchmarks/results/scan-contamination.json"))
     args = parser.parse_args()
-    data, base = args.dir / f"{args.scenario}-{args.seed}", args.dir / "base"
+    # the dataset benchmarks.scan_quality simulates for this scenario and seed, if it is there
+    data, base = Path("bench-data/scan-quality") / f"{args.scenario}-{args.seed}" / "data", args.dir / "base"
     if not (data / "simulation.json").exists():
         _run("simulate", "--scenario", args.scenario, "--seed", str(args.seed), "--out", str(data))
     if not (base / ".work" / "scan.duckdb").exists():

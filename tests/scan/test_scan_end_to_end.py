@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from distillguard.cli import main
 from distillguard.scan.evaluate import evaluate
-from distillguard.scan.results import ACCOUNTS_SCHEMA
+from distillguard.scan.results import ACCOUNTS_SCHEMA, CAMPAIGN_ADDED_FIELDS, CAMPAIGN_CONTRACT_FIELDS
 from distillguard.scan.run import ScanOptions, scan
 from distillguard.signals.training.corpus import load_pools
 from distillguard.simulate.generator import simulate
@@ -74,7 +74,10 @@ def test_campaigns_follow_the_contract(scanned: Path) -> None:
             "indicators",
             "confidence",
             "summary",
-        } <= set(campaign)
+        } <= set(campaign)  # the contract's fields (exchange-log v1), spelled out here, not imported
+        assert set(campaign) == {*CAMPAIGN_CONTRACT_FIELDS, *CAMPAIGN_ADDED_FIELDS}
+        assert set(campaign["coverage"]) == {"items", "repeated"}
+        assert campaign["coverage"]["repeated"] <= campaign["coverage"]["items"]
         assert set(campaign["indicators"]) >= {"ips", "payment_fingerprints", "templates"}
         assert 0.0 <= campaign["confidence"] <= 1.0
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", campaign["first_seen"])
