@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -15,6 +16,7 @@ from distillguard import __version__
 from distillguard.config import Settings, load_settings
 from distillguard.errors import ConfigError, DistillguardError
 from distillguard.forensics.cli import forensics
+from distillguard.gateway.settings import load_gateway_settings
 from distillguard.ingest.candidates import Candidate
 from distillguard.ingest.dataset import Dataset, TableReader
 from distillguard.ingest.litellm import read_spend_logs
@@ -306,6 +308,13 @@ def _reference_ids(path: Path) -> frozenset[str]:
 )
 @click.option("--no-redact", is_flag=True, help="Show the prompts themselves in report.html.")
 @click.option("--keep-work", is_flag=True, help="Keep the stage tables and the DuckDB file under OUT/.work.")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A gateway config whose [policy] the report's actions follow (default: the gateway's defaults).",
+)
 @_config_option
 def scan(
     *,
@@ -316,6 +325,7 @@ def scan(
     workers: int | None,
     no_redact: bool,
     keep_work: bool,
+    policy_path: Path | None,
     config_path: Path | None,
 ) -> None:
     """Find distillation campaigns in a v1 dataset.
@@ -344,6 +354,8 @@ def scan(
         releases=settings.scan.releases,
     )
     try:
+        if policy_path is not None:
+            options = replace(options, gateway=load_gateway_settings(policy_path))
         summary = run_scan(dataset, out, options)
     except DistillguardError as exc:
         _fail(exc)
@@ -352,7 +364,8 @@ def scan(
         f"{summary['exchanges_accepted']:,} exchanges ({summary['exchanges_rejected']:,} rejected), "
         f"{summary['accounts']:,} accounts ({summary['account_rows_rejected']:,} account rows rejected): "
         f"{verdicts['block']:,} block, {verdicts['review']:,} review; "
-        f"{summary['campaigns']} campaigns; {summary['seconds']['total']} s"
+        f"{summary['campaigns']} campaigns, {summary['benign_clusters']} benign clusters; "
+        f"{summary['seconds']['total']} s"
     )
     if (refused := summary.get("refusals")) is not None:
         click.echo(
@@ -416,7 +429,6 @@ def serve(
     import uvicorn  # noqa: PLC0415 (the server's imports stay out of the other commands)
 
     from distillguard.gateway.app import SETTINGS_VARIABLE, create_app  # noqa: PLC0415
-    from distillguard.gateway.settings import load_gateway_settings  # noqa: PLC0415
 
     try:
         settings = load_gateway_settings(config_path)

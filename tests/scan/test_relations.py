@@ -15,7 +15,7 @@ from distillguard.scan.fingerprints import build_fingerprints, connect
 from distillguard.scan.links import build_links
 from distillguard.scan.payload import NO_HASH, SKETCH, payload_sketches
 from distillguard.scan.rows import SHINGLE_SCHEMA, STAGE_SCHEMA
-from distillguard.scan.similarity import behaviour_edges, scaled_traits
+from distillguard.scan.similarity import _nearest, behaviour_edges, scaled_traits
 from distillguard.schema import arrow_schema
 from distillguard.signals.extraction import FAMILIES
 
@@ -135,3 +135,14 @@ def test_alike_new_accounts_are_tied_and_ordinary_ones_are_not() -> None:
     assert across.height == 0
     heavy = edges.filter(pl.col("account_id").str.starts_with("heavy"))
     assert float(heavy["weight"].fill_null(0).sum()) < 0.2 * max(1, heavy.height)  # established neighbourhood
+
+
+def test_nearest_neighbours_are_the_same_in_threads() -> None:
+    rng = np.random.default_rng(3)
+    queries = rng.standard_normal((3_000, 8)).astype(np.float32)
+    index = np.vstack([queries, rng.standard_normal((2_000, 8)).astype(np.float32)])
+    serial = _nearest(queries, index, 5)
+    assert (serial[:, 0] == np.arange(3_000)).all()  # each query's nearest is itself
+    assert (_nearest(queries, index, 5, threads=2) == serial).all()
+    exact = np.argsort(((queries[:50, None, :] - index[None, :, :]) ** 2).sum(-1), axis=1, kind="stable")[:, :5]
+    assert (serial[:50] == exact).all()

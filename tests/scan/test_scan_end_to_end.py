@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from distillguard.cli import main
 from distillguard.scan.evaluate import evaluate
-from distillguard.scan.results import ACCOUNTS_SCHEMA
+from distillguard.scan.results import ACCOUNTS_SCHEMA, CAMPAIGN_ADDED_FIELDS, CAMPAIGN_CONTRACT_FIELDS
 from distillguard.scan.run import ScanOptions, scan
 from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.generator import simulate
@@ -74,7 +74,10 @@ def test_campaigns_follow_the_contract(scanned: Path) -> None:
             "indicators",
             "confidence",
             "summary",
-        } <= set(campaign)
+        } <= set(campaign)  # the contract's fields (exchange-log v1), spelled out here, not imported
+        assert set(campaign) == {*CAMPAIGN_CONTRACT_FIELDS, *CAMPAIGN_ADDED_FIELDS}
+        assert set(campaign["coverage"]) == {"items", "repeated"}
+        assert campaign["coverage"]["repeated"] <= campaign["coverage"]["items"]
         assert set(campaign["indicators"]) >= {"ips", "payment_fingerprints", "templates"}
         assert 0.0 <= campaign["confidence"] <= 1.0
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", campaign["first_seen"])
@@ -202,3 +205,17 @@ def test_release_times_need_an_offset(tiny: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["scan", str(tiny), "--out", str(tmp_path / "o"), "--config", str(config)])
     assert result.exit_code == 2
     assert "scan.releases.atlas-3" in result.output
+
+
+def test_the_report_follows_a_gateway_policy(tiny: Path, tmp_path: Path) -> None:
+    gateway = tmp_path / "gateway.toml"
+    gateway.write_text('schema_version = 1\n[policy]\nreview = "strip_reasoning"\nblock = "challenge"\n')
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["scan", str(tiny), "--out", str(out), "--workers", "1", "--policy", str(gateway)]
+    )
+    assert result.exit_code == 0, result.output
+    campaigns = json.loads((out / "campaigns.json").read_text())["campaigns"]
+    assert all(set(c["actions"]) <= {"challenge", "strip_reasoning", "allow"} for c in campaigns)
+    assert sum(c["actions"].get("challenge", 0) for c in campaigns) > 0
+    assert "challenge" in (out / "report.html").read_text()

@@ -13,14 +13,21 @@ A community is a **campaign** only when its members are suspicious together:
   ``CAMPAIGN_POINTS`` or more) and something beyond shared infrastructure ties them (templates,
   lockstep, a pivot, task items, behaviour).
 
-A member whose own sample contradicts its campaign's focus (under a one-in-``CONSISTENCY``
-chance of so few extraction prompts at the campaign's rate, by the binomial tail) is left out:
-a neighbour on a campaign's address is not a member. Members get the campaign's evidence: its
-cohesion (``min(strength, MAX_BONUS)`` points) and, where the pooled focus says more than the
-account's own thin sample, the difference (``extraction_focus`` recomputed on the pooled share).
+A member is left out where its own sample contradicts its campaign's focus (under a
+one-in-``CONSISTENCY`` chance of so few extraction prompts at the campaign's rate, by the binomial
+tail) or where it is tied to the other members with under ``MEMBER_TIES`` of its median member's
+weight (task items and cohorts not counted: a public dataset or the same days are no operator;
+repeated until nobody leaves): a neighbour on a campaign's address, a user whose prompts a
+campaign replays or an account that joined the community through such neighbours is not a member.
 
-A linked group that is not a campaign is a **benign cluster**, reported apart with what ties it
-and why it looks benign; its members get nothing from the link.
+The campaign's own evidence (``campaign_points``) is ``extraction_focus`` on its pooled share,
+plus its coordination ``min(MAX_BONUS, strength x log2(1 + accounts / SIZE_SCALE))`` (a few
+accounts loosely tied say little, hundreds tied say much), plus its members' median points
+beyond extraction focus; every member's points rise to it where they were lower (``bonus``).
+
+A group of linked accounts outside campaigns that looks benign together is a **benign
+cluster**, reported apart with what ties it and why it looks benign (:func:`judge`); its
+members get nothing from the link.
 """
 
 from __future__ import annotations
@@ -47,9 +54,11 @@ CAMPAIGN_POINTS: Final = 2.5
 MAX_BONUS: Final = 3.0
 SIZE_SCALE: Final = 10.0
 CONSISTENCY: Final = 100
-MEMBER_TIES: Final = 0.25  # a member is tied to its campaign at least this share of its median member's ties
+MEMBER_TIES: Final = 0.25  # a member is tied to the other members at least this share of its median member's ties
+MAX_PRUNING_ROUNDS: Final = 5
 INFRASTRUCTURE: Final = frozenset({"ip", "payment", "cohort"})
 BENIGN_TIES: Final = frozenset({"ip", "payment", "template", "sync"})
+POOL_TIES: Final = frozenset({"item", "cohort"})
 
 
 @dataclass(frozen=True)
@@ -111,16 +120,45 @@ def _facts(communities: Communities, scored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _tie_weights(communities: Communities) -> pl.DataFrame:
-    """Each account's weight of ties inside its own community (``account_id``, ``tied``)."""
-    internal = communities.edges.filter(pl.col("internal"))
-    ends = pl.concat(
-        [
-            internal.select("account_id", "weight"),
-            internal.filter(pl.col("kind") == "behaviour").select(pl.col("indicator").alias("account_id"), "weight"),
-        ]
+def _tied_to_members(communities: Communities, members: pl.DataFrame) -> pl.DataFrame:
+    """Each member's weight of ties to the other members of its campaign (``account_id``, ``tied``).
+
+    A tie counts when it leads to another member: an indicator another member of the same
+    campaign holds, a behavioural link to another member. Task items and cohorts do not count:
+    sharing a public dataset's items or the days of activity says that accounts draw from one pool
+    or started together, not that one operator runs them.
+    """
+    side = members.select("account_id", "community")
+    ties = communities.edges.filter(~pl.col("kind").is_in(sorted(POOL_TIES)))
+    held = ties.filter(pl.col("kind") != "behaviour").join(side, on="account_id")
+    held = held.filter(pl.len().over("community", "indicator") >= 2).select("account_id", "weight")
+    pairs = (
+        ties.filter(pl.col("kind") == "behaviour")
+        .join(side, on="account_id")
+        .join(side.rename({"account_id": "indicator", "community": "other"}), on="indicator")
+        .filter(pl.col("community") == pl.col("other"))
     )
-    return ends.group_by("account_id").agg(pl.col("weight").sum().alias("tied"))
+    ends = pl.concat(
+        [held, pairs.select("account_id", "weight"), pairs.select(pl.col("indicator").alias("account_id"), "weight")]
+    )
+    tied = ends.group_by("account_id").agg(pl.col("weight").sum().alias("tied"))
+    return side.join(tied, on="account_id", how="left").select("account_id", pl.col("tied").fill_null(0.0))
+
+
+def _tied_core(communities: Communities, members: pl.DataFrame) -> pl.DataFrame:
+    """``members`` less those tied to the others with under ``MEMBER_TIES`` of their median member's weight.
+
+    Repeated until nobody leaves (an account that came in through a neighbour who left goes too).
+    """
+    for _ in range(MAX_PRUNING_ROUNDS):
+        tied = _tied_to_members(communities, members)
+        kept = members.join(tied, on="account_id").filter(
+            pl.col("tied") >= MEMBER_TIES * pl.col("tied").median().over("community")
+        )
+        if kept.height == members.height:
+            break
+        members = kept.drop("tied")
+    return members
 
 
 def _consistent(members: pl.DataFrame) -> pl.Series:
@@ -146,10 +184,7 @@ def judge(communities: Communities, scored: pl.DataFrame) -> Groups:
     members = communities.members.join(
         chosen.select("community", "focus", "strength", "campaign_points"), on="community"
     ).join(scored.select("account_id", "sampled", "fired", "points"), on="account_id")
-    members = members.filter(_consistent(members)).join(_tie_weights(communities), on="account_id", how="left")
-    members = members.filter(
-        pl.col("tied").fill_null(0.0) >= MEMBER_TIES * pl.col("tied").fill_null(0.0).median().over("community")
-    )
+    members = _tied_core(communities, members.filter(_consistent(members)))
     # a campaign that consistency cut below the minimum is none
     sizes = members.group_by("community").agg(pl.len().alias("kept"))
     members = members.join(sizes.filter(pl.col("kept") >= MIN_ACCOUNTS), on="community", how="semi")

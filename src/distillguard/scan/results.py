@@ -47,6 +47,39 @@ ACCOUNTS_SCHEMA: Final = pa.schema(
         ("reasons", pa.list_(pa.string())),
     ]
 )
+# campaigns.json: each campaign's fields, the contract's (exchange-log v1) first, then this scan's additions
+CAMPAIGN_CONTRACT_FIELDS: Final = (
+    "campaign_id",
+    "accounts",
+    "exchanges",
+    "first_seen",
+    "last_seen",
+    "models",
+    "capabilities",
+    "indicators",
+    "confidence",
+    "summary",
+)
+CAMPAIGN_ADDED_FIELDS: Final = (
+    "strength",
+    "links",
+    "verdicts",
+    "model_pivot",
+    "timeline",
+    "sampled_prompts",
+    "coverage",
+    "actions",
+)
+# campaigns.json's top-level "benign_clusters": linked groups judged legitimate (an addition)
+BENIGN_CLUSTER_FIELDS: Final = (
+    "cluster_id",
+    "accounts",
+    "ties",
+    "reason",
+    "sampled_prompts",
+    "extraction_share",
+    "reference_share",
+)
 TOP_IPS: Final = 25
 TOP_PAYMENTS: Final = 50
 TOP_TEMPLATES: Final = 10
@@ -273,6 +306,7 @@ def build_campaigns(
             ],
         }
         record["summary"] = _summary(record, record["links"])
+        assert set(record) == {*CAMPAIGN_CONTRACT_FIELDS, *CAMPAIGN_ADDED_FIELDS}
         out.append(record)
     out.sort(key=lambda r: (-r["confidence"], -r["exchanges"]))
     return out
@@ -280,5 +314,7 @@ def build_campaigns(
 
 def write_campaigns(campaigns: list[dict[str, Any]], path: Path, benign: list[dict[str, Any]] | None = None) -> None:
     """``campaigns.json``: the campaigns, then the benign clusters (linked groups judged legitimate)."""
-    body = {"campaigns": campaigns, "benign_clusters": benign or []}
+    clusters = benign or []
+    assert all(set(c) == set(BENIGN_CLUSTER_FIELDS) for c in clusters)
+    body = {"campaigns": campaigns, "benign_clusters": clusters}
     path.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))

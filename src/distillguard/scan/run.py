@@ -119,13 +119,15 @@ def _fingerprints(
     return fingerprints, reference
 
 
-def _groups(scored: pl.DataFrame, fingerprints: pl.DataFrame, edges: pl.DataFrame, reference: pl.Series) -> Groups:
+def _groups(
+    scored: pl.DataFrame, fingerprints: pl.DataFrame, edges: pl.DataFrame, reference: pl.Series, threads: int
+) -> Groups:
     """Candidates, their behavioural links and communities, judged as campaigns or benign clusters."""
     chosen = candidates(scored)
     is_candidate = fingerprints["account_id"].is_in(chosen.implode()).to_numpy()
     is_reference = reference.to_numpy()
     scaled = scaled_traits(fingerprints, is_reference & ~is_candidate)
-    behaviour = behaviour_edges(fingerprints, scaled, is_candidate, is_reference)
+    behaviour = behaviour_edges(fingerprints, scaled, is_candidate, is_reference, threads=threads)
     communities = find_communities(chosen, edges, behaviour, fingerprints.filter(reference)["account_id"])
     return judge(communities, scored)
 
@@ -158,7 +160,7 @@ def analyse(
     scored = score_accounts(fingerprints, tier_medians(fingerprints, reference)).with_columns(
         reference.alias("reference")
     )
-    groups = _groups(scored, fingerprints, edges, reference)
+    groups = _groups(scored, fingerprints, edges, reference, max(1, options.workers))
     clock.lap("communities")
     accounts, points = _account_results(scored, groups.members, _campaign_reasons(groups))
     members = accounts["campaign_id"].is_not_null().to_numpy()

@@ -11,7 +11,7 @@ each), and is linked to its nearest candidates.
 
 Legitimate crowds are near each other too (a tier's ordinary users look alike), so a link
 weighs what its neighbourhood says: how much rarer reference accounts are among an account's
-``NEIGHBOURS`` nearest accounts than among all accounts, ``1 - share near / share overall``
+``NEIGHBOURS`` nearest accounts than among the accounts searched, ``1 - share near / share overall``
 (at least 0). A candidate among established users (with evidence of their own or not) gets
 almost nothing; one in a region that only new or unverified accounts occupy gets full weight.
 (So a campaign run from bought, established accounts is not tied by behaviour; its accounts
@@ -25,6 +25,7 @@ reference accounts (chosen by hash), so the cost grows with the candidates, not 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import numpy as np
@@ -34,8 +35,8 @@ import polars as pl
 from distillguard.signals.extraction import FAMILIES
 
 NEIGHBOURS: Final = 10
-MAX_REFERENCE: Final = 20_000
-BLOCK_ROWS: Final = 2_048
+MAX_REFERENCE: Final = 10_000
+BLOCK_ROWS: Final = 1_024
 SHARE_SPREAD: Final = 0.15  # about the sampling noise of a share estimated from 16 prompts
 SHARES: Final = frozenset({*(f"share_{f}" for f in FAMILIES), "fired", "hours", "reasoning", "new_model", "template"})
 US_PER_DAY: Final = 86_400_000_000
@@ -97,16 +98,32 @@ def scaled_traits(fingerprints: pl.DataFrame, ordinary: npt.NDArray[np.bool_]) -
     return _scaled(frame.to_numpy().astype(np.float64), ordinary, floor)
 
 
-def _nearest(queries: npt.NDArray[np.float32], index: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
-    """The ``k`` nearest rows of ``index`` to each query (itself included where it is in the index)."""
+def _nearest(
+    queries: npt.NDArray[np.float32], index: npt.NDArray[np.float32], k: int, threads: int = 1
+) -> npt.NDArray[np.int64]:
+    """The ``k`` nearest rows of ``index`` to each query (itself included where it is in the index).
+
+    Blocks of ``BLOCK_ROWS`` queries run in ``threads`` threads: numpy's product and partition
+    release the interpreter, and the partition over every index row is most of the cost.
+    """
     norms = (index**2).sum(axis=1)
     out = np.empty((queries.shape[0], k), dtype=np.int64)
-    for begin in range(0, queries.shape[0], BLOCK_ROWS):
-        block = queries[begin : begin + BLOCK_ROWS]
-        distances = norms[None, :] - 2.0 * (block @ index.T)  # + |q|^2, the same for every row of the block
+
+    def block(begin: int) -> None:
+        distances = queries[begin : begin + BLOCK_ROWS] @ index.T  # + |q|^2, the same for every row of the block
+        distances *= -2.0
+        distances += norms
         part = np.argpartition(distances, k - 1, axis=1)[:, :k]
         order = np.take_along_axis(distances, part, axis=1).argsort(axis=1, kind="stable")
-        out[begin : begin + block.shape[0]] = np.take_along_axis(part, order, axis=1)
+        out[begin : begin + distances.shape[0]] = np.take_along_axis(part, order, axis=1)
+
+    starts = range(0, queries.shape[0], BLOCK_ROWS)
+    if threads <= 1:
+        for begin in starts:
+            block(begin)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(block, starts))
     return out
 
 
@@ -115,6 +132,8 @@ def behaviour_edges(
     scaled: npt.NDArray[np.float32],
     candidate: npt.NDArray[np.bool_],
     reference: npt.NDArray[np.bool_],
+    *,
+    threads: int = 1,
 ) -> pl.DataFrame:
     """Nearest-neighbour links between candidates: ``account_id``, ``other``, ``weight`` in (0, 1].
 
@@ -131,9 +150,9 @@ def behaviour_edges(
     chosen = np.flatnonzero(candidate)
     index_rows = np.concatenate([chosen, ordinary])
     k = min(NEIGHBOURS + 1, index_rows.size)
-    near = _nearest(scaled[chosen], scaled[index_rows], k)
+    near = _nearest(scaled[chosen], scaled[index_rows], k, threads)
     is_candidate = near < chosen.size
-    overall = max(float(reference.mean()), 1e-9)
+    overall = max(float(reference[index_rows].mean()), 1e-9)  # among the accounts a neighbour is drawn from
     near_share = reference[index_rows][near[:, 1:]].mean(axis=1) if k > 1 else np.zeros(chosen.size)
     legit_share = np.clip(near_share / overall, 0.0, 1.0)
     queries = np.repeat(np.arange(chosen.size, dtype=np.int64), k)
