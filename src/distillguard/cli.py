@@ -11,9 +11,10 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 import orjson
+from pydantic import ValidationError
 
 from distillguard import __version__
-from distillguard.config import Settings, load_settings
+from distillguard.config import Settings, describe_validation_error, load_settings
 from distillguard.errors import ConfigError, DistillguardError
 from distillguard.forensics.cli import forensics
 from distillguard.gateway.settings import load_gateway_settings
@@ -337,9 +338,13 @@ def scan(
     rejected.jsonl (every row that failed validation, with file, row, field and reason).
     """
     settings = _settings(config_path)
-    fpr = settings.scan.target_fpr if target_fpr is None else target_fpr
-    if not 0 < fpr < 0.5:
-        _fail(ConfigError(f"--target-fpr {fpr}: must be above 0 and below 0.5"))
+    try:  # an option overrides the config's value, checked by the same model
+        scan_settings = settings.scan.model_validate(
+            {**settings.scan.model_dump(), **({} if target_fpr is None else {"target_fpr": target_fpr})}
+        )
+    except ValidationError as exc:
+        _fail(ConfigError(describe_validation_error(exc, f"--target-fpr {target_fpr}: not a valid scan setting")))
+    fpr = scan_settings.target_fpr
     chosen = settings.scan.workers if workers is None else workers
     options = ScanOptions(
         target_fpr=fpr,

@@ -1,14 +1,20 @@
-"""The exchange-log v1 data contract as Arrow schemas.
+"""The exchange-log v1 data contract: the input tables and the scan's results, as schemas and types.
 
-One place states the tables of ``shared/spec/exchange-log-v1.md``: their fields, Arrow
-types and which fields are required. Readers cast every input onto these schemas, and
-writers write exactly them, so stages downstream see one shape whatever came in.
+One place states what ``shared/spec/exchange-log-v1.md`` defines, and what every stage that reads or writes it
+(ingest, scan, gateway, the reports) imports:
+
+- the input tables (exchanges, accounts, labels) and the gateway's refusals: their fields, Arrow types and which
+  fields are required. Readers cast every input onto these schemas, and writers write exactly them, so stages
+  downstream see one shape whatever came in;
+- the scan's results: ``accounts.parquet``'s schema (the gateway reads it back as its decisions),
+  ``campaigns.json``'s fields (the contract's, then this scan's backward-compatible additions);
+- the verdicts an account can get and the actions the policy can take, as one type each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 import pyarrow as pa
 
@@ -116,3 +122,82 @@ def arrow_schema(table: TableName) -> pa.Schema:
 def field_names(table: TableName) -> tuple[str, ...]:
     """The field names of ``table`` in contract order."""
     return tuple(f.name for f in FIELDS[table])
+
+
+# --- The scan's results ("Results of a scan" in the spec).
+
+Verdict = Literal["allow", "review", "block"]
+VERDICTS: Final[tuple[Verdict, ...]] = ("allow", "review", "block")
+Action = Literal["allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block"]
+ACTIONS: Final[tuple[Action, ...]] = ("allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block")
+
+#: ``accounts.parquet``: one row per account, riskiest first.
+ACCOUNTS_RESULT_SCHEMA: Final = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("risk", pa.float64()),
+        ("verdict", pa.string()),
+        ("campaign_id", pa.string()),
+        ("reasons", pa.list_(pa.string())),
+    ]
+)
+
+
+class Indicators(TypedDict):
+    """What ties a campaign together: its members' shared addresses, payment fingerprints and templates."""
+
+    ips: list[str]
+    payment_fingerprints: list[str]
+    templates: list[str]
+
+
+class CampaignContract(TypedDict):
+    """A campaign of ``campaigns.json`` as the contract states it."""
+
+    campaign_id: str
+    accounts: list[str]
+    exchanges: int
+    first_seen: str  # RFC 3339
+    last_seen: str
+    models: dict[str, int]  # model -> exchanges
+    capabilities: dict[str, int]  # capability -> exchanges (estimated from the sampled prompts)
+    indicators: Indicators
+    confidence: float  # in [0, 1]; ranks campaigns
+    summary: str
+
+
+class SampledPrompts(TypedDict):
+    """The prompts the classifiers read for a group of accounts, and per family how many of them fired it."""
+
+    prompts: int
+    families: dict[str, int]
+
+
+class Campaign(CampaignContract):
+    """A campaign as this scan writes it: the contract's fields, then backward-compatible additions."""
+
+    strength: float
+    links: dict[str, int]  # indicator kind -> indicators shared
+    verdicts: dict[str, int]  # verdict -> members
+    model_pivot: dict[str, Any] | None
+    timeline: list[dict[str, Any]]  # {"day", "exchanges"}
+    sampled_prompts: SampledPrompts
+    coverage: dict[str, int]  # {"items", "repeated"}
+    actions: dict[str, int]  # what the gateway's policy would do -> members
+
+
+class BenignCluster(TypedDict):
+    """A linked group judged legitimate (``campaigns.json``'s top-level ``benign_clusters``, an addition)."""
+
+    cluster_id: str
+    accounts: list[str]
+    ties: dict[str, int]  # indicator kind -> indicators shared
+    reason: str
+    sampled_prompts: int
+    extraction_share: float
+    reference_share: float
+
+
+CAMPAIGN_CONTRACT_FIELDS: Final = tuple(CampaignContract.__annotations__)
+CAMPAIGN_ADDED_FIELDS: Final = tuple(k for k in Campaign.__annotations__ if k not in CAMPAIGN_CONTRACT_FIELDS)
+BENIGN_CLUSTER_FIELDS: Final = tuple(BenignCluster.__annotations__)

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from distillguard.cli import main
 from distillguard.scan.evaluate import evaluate
-from distillguard.scan.results import ACCOUNTS_SCHEMA, CAMPAIGN_ADDED_FIELDS, CAMPAIGN_CONTRACT_FIELDS
 from distillguard.scan.run import ScanOptions, scan
+from distillguard.schema import ACCOUNTS_RESULT_SCHEMA, CAMPAIGN_ADDED_FIELDS, CAMPAIGN_CONTRACT_FIELDS
 from distillguard.simulate.corpus import load_pools
 from distillguard.simulate.generator import simulate
 from distillguard.simulate.scenario import load_scenario
@@ -43,7 +43,7 @@ def scanned(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_accounts_follow_the_contract(tiny: Path, scanned: Path) -> None:
     table = pq.read_table(scanned / "accounts.parquet")
-    assert table.schema.equals(ACCOUNTS_SCHEMA)
+    assert table.schema.equals(ACCOUNTS_RESULT_SCHEMA)
     accounts = pl.from_arrow(table)
     assert isinstance(accounts, pl.DataFrame)
     seen = pl.read_parquet(tiny / "exchanges" / "*.parquet", columns=["account_id"])["account_id"].unique()

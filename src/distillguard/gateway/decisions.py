@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from distillguard.errors import ConfigError
-from distillguard.gateway.settings import Verdict
+from distillguard.schema import ACCOUNTS_RESULT_SCHEMA, VERDICTS, Verdict
 
 REASONS_KEPT: Final = 3
-_NEEDED: Final = ("account_id", "verdict", "campaign_id", "reasons")
+_NEEDED: Final = tuple(n for n in ACCOUNTS_RESULT_SCHEMA.names if n != "risk")  # the contract's columns read back
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def read_decisions(path: Path) -> dict[str, ScanDecision]:
     out: dict[str, ScanDecision] = {}
     for row in table.to_pylist():
         verdict = row["verdict"]
-        if verdict not in ("review", "block"):
+        if verdict not in VERDICTS or verdict == "allow":
             raise ConfigError(f"{path}: account {row['account_id']}: verdict {verdict!r} is not allow/review/block")
         reasons = tuple(row["reasons"] or ())[:REASONS_KEPT]
         out[row["account_id"]] = ScanDecision(cast(Verdict, verdict), row["campaign_id"], reasons)

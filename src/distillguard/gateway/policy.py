@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from distillguard.gateway.decisions import ScanDecision
-from distillguard.gateway.settings import Action, GatewaySettings, Verdict
+from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import OnlineView
+from distillguard.schema import Action, Verdict
 
 RANK: Final[dict[Verdict, int]] = {"allow": 0, "review": 1, "block": 2}
 

@@ -56,9 +56,7 @@ from distillguard.config import describe_validation_error, read_toml
 from distillguard.errors import ConfigError
 from distillguard.gateway.client_address import parse_network
 from distillguard.gateway.watermark import WatermarkSettings
-
-Action = Literal["allow", "flag", "throttle", "strip_reasoning", "watermark", "challenge", "block"]
-Verdict = Literal["allow", "review", "block"]
+from distillguard.schema import Action, Verdict
 
 
 class _Strict(BaseModel):

@@ -17,8 +17,9 @@ import polars as pl
 
 from distillguard.gateway.decisions import ScanDecision
 from distillguard.gateway.policy import decide
-from distillguard.gateway.settings import GatewaySettings, Verdict
+from distillguard.gateway.settings import GatewaySettings
 from distillguard.gateway.state import OnlineView
+from distillguard.schema import Verdict
 from distillguard.signals.extraction import FAMILIES
 
 

@@ -43,6 +43,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import binom
 
 from distillguard.scan.graph import Communities
+from distillguard.schema import BenignCluster
 from distillguard.signals.extraction import FAMILIES
 
 CANDIDATE_POINTS: Final = 1.0
@@ -68,7 +69,7 @@ class Groups:
     members: pl.DataFrame  # account_id, campaign_id, bonus
     edges: pl.DataFrame  # account_id, indicator, kind, weight, campaign_id (internal edges only)
     strength: pl.DataFrame  # campaign_id, accounts, strength, focus, sampled, fired
-    benign: list[dict[str, Any]]
+    benign: list[BenignCluster]
 
 
 def candidates(scored: pl.DataFrame) -> pl.Series:
@@ -220,7 +221,7 @@ def judge(communities: Communities, scored: pl.DataFrame) -> Groups:
     return Groups(members.select("account_id", "campaign_id", "bonus"), edges, strength, benign)
 
 
-def _benign(communities: Communities, members: pl.DataFrame, scored: pl.DataFrame) -> list[dict[str, Any]]:
+def _benign(communities: Communities, members: pl.DataFrame, scored: pl.DataFrame) -> list[BenignCluster]:
     """Groups of candidates outside campaigns tied by concrete shared indicators, with why they look benign.
 
     A benign cluster is a connected group over ``BENIGN_TIES`` (addresses, payment methods,
@@ -276,7 +277,7 @@ def _benign(communities: Communities, members: pl.DataFrame, scored: pl.DataFram
         )
     )
     per_kind = tied.group_by("cluster", "kind").agg(pl.col("indicator").n_unique().alias("indicators"))
-    out: list[dict[str, Any]] = []
+    out: list[BenignCluster] = []
     for row in facts.sort("accounts", "cluster", descending=[True, False]).iter_rows(named=True):
         kinds = dict(per_kind.filter(pl.col("cluster") == row["cluster"]).select("kind", "indicators").iter_rows())
         out.append(

@@ -43,6 +43,24 @@ import duckdb
 
 from distillguard.scan.fingerprints import US_PER_DAY, sql_text
 
+# How an indicator's kind prefixes its value in the ``edges`` table ("pay:" + a payment fingerprint): one place,
+# read back by :func:`indicator_value`.
+INDICATOR_PREFIX: Final[dict[str, str]] = {
+    "payment": "pay:",
+    "ip": "ip:",
+    "template": "tpl:",
+    "sync": "sync:",
+    "pivot": "pivot:",
+    "item": "item:",
+    "cohort": "cohort:",
+}
+
+
+def indicator_value(kind: str, indicator: str) -> str:
+    """An ``edges`` indicator without its kind's prefix: the address, the payment fingerprint, the template key."""
+    return indicator.removeprefix(INDICATOR_PREFIX[kind])
+
+
 HASHES: Final = 32
 ROWS_PER_BAND: Final = 4
 WINDOW_US: Final = 60_000_000
@@ -151,7 +169,7 @@ def build_links(con: duckdb.DuckDBPyConnection, shingles_glob: str | None = None
         members AS (
             SELECT b.account_id, k.band, k.bucket, k.anchor FROM bands b JOIN buckets k USING (band, bucket)
         )
-        SELECT m.account_id, 'sync:' || m.band || ':' || m.bucket AS indicator,
+        SELECT m.account_id, '{INDICATOR_PREFIX["sync"]}' || m.band || ':' || m.bucket AS indicator,
                {_agreement("s", "a")} AS similarity
         FROM members m
         JOIN signatures s ON s.account_id = m.account_id
@@ -167,15 +185,16 @@ def build_links(con: duckdb.DuckDBPyConnection, shingles_glob: str | None = None
     con.execute(
         f"""
         CREATE OR REPLACE TABLE raw_edges AS
-        SELECT DISTINCT account_id, 'pay:' || payment_fingerprint AS indicator, 'payment' AS kind
+        SELECT DISTINCT account_id, '{INDICATOR_PREFIX["payment"]}' || payment_fingerprint AS indicator,
+               'payment' AS kind
         FROM fingerprints WHERE payment_fingerprint IS NOT NULL
         UNION ALL
-        SELECT account_id, 'ip:' || ip, 'ip' FROM (
+        SELECT account_id, '{INDICATOR_PREFIX["ip"]}' || ip, 'ip' FROM (
             SELECT account_id, ip, row_number() OVER (PARTITION BY account_id ORDER BY hash(ip)) AS k
             FROM (SELECT DISTINCT account_id, ip FROM stage WHERE ip IS NOT NULL))
         WHERE k <= {IPS_PER_ACCOUNT}
         UNION ALL
-        SELECT account_id, 'tpl:' || template, 'template' FROM (
+        SELECT account_id, '{INDICATOR_PREFIX["template"]}' || template, 'template' FROM (
             SELECT account_id, template, count(*) AS uses, max(family) AS family,
                    sum(count(*)) OVER (PARTITION BY account_id) AS account_uses
             FROM stage WHERE sampled GROUP BY account_id, template)
@@ -183,17 +202,18 @@ def build_links(con: duckdb.DuckDBPyConnection, shingles_glob: str | None = None
         UNION ALL
         SELECT account_id, indicator, 'sync' FROM sync_members
         UNION ALL
-        SELECT account_id, 'pivot:' || ((first_new_ts - n.first_seen) // {PIVOT_WINDOW_US}), 'pivot'
+        SELECT account_id,
+               '{INDICATOR_PREFIX["pivot"]}' || ((first_new_ts - n.first_seen) // {PIVOT_WINDOW_US}), 'pivot'
         FROM model_pivot p, newest_model n
         WHERE p.new_model_share >= {PIVOT_SHARE} AND p.exchanges_since_release >= {PIVOT_MIN_EXCHANGES}
         UNION ALL
-        SELECT account_id, 'item:' || item, 'item' FROM (
+        SELECT account_id, '{INDICATOR_PREFIX["item"]}' || item, 'item' FROM (
             SELECT account_id, item, row_number() OVER (PARTITION BY account_id ORDER BY item) AS k
             FROM account_items)
         WHERE k <= {ITEMS_PER_ACCOUNT}
         UNION ALL
         SELECT account_id,
-               'cohort:' || coalesce((epoch_us(created_at) // {US_PER_DAY})::VARCHAR, '-') || ':'
+               '{INDICATOR_PREFIX["cohort"]}' || coalesce((epoch_us(created_at) // {US_PER_DAY})::VARCHAR, '-') || ':'
                    || (first_ts // {US_PER_DAY}) || ':' || (last_ts // {US_PER_DAY}),
                'cohort'
         FROM fingerprints

@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import polars as pl
 
+from distillguard.schema import BenignCluster, Campaign
+
 PAGE_ACCOUNTS: Final = 100
 EXAMPLES_SHOWN: Final = 5
 SINGLES_SHOWN: Final = 100
@@ -148,7 +150,7 @@ def _examples(examples: pl.DataFrame, redact: bool) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def _campaign(campaign: dict[str, Any], accounts: pl.DataFrame, examples: pl.DataFrame, redact: bool) -> str:
+def _campaign(campaign: Campaign, accounts: pl.DataFrame, examples: pl.DataFrame, redact: bool) -> str:
     members = accounts.filter(pl.col("campaign_id") == campaign["campaign_id"]).sort("risk", descending=True)
     ind = campaign["indicators"]
     caps = "".join(f"<tr><td>{_e(k)}</td><td class=num>{v:,}</td></tr>" for k, v in campaign["capabilities"].items())
@@ -200,7 +202,7 @@ def _contamination(calibration: dict[str, Any]) -> str:
     )
 
 
-def _benign(cluster: dict[str, Any]) -> str:
+def _benign(cluster: BenignCluster) -> str:
     shown = cluster["accounts"][:BENIGN_ACCOUNTS_SHOWN]
     more = len(cluster["accounts"]) - len(shown)
     return (
@@ -213,11 +215,11 @@ def _benign(cluster: dict[str, Any]) -> str:
 def render_report(
     summary: dict[str, Any],
     accounts: pl.DataFrame,
-    campaigns: list[dict[str, Any]],
+    campaigns: list[Campaign],
     examples: pl.DataFrame,
     *,
     redact: bool,
-    benign: list[dict[str, Any]] | None = None,
+    benign: list[BenignCluster] | None = None,
 ) -> str:
     """The report as one HTML document."""
     verdicts = summary["verdicts"]
@@ -289,11 +291,11 @@ def write_report(
     path: Path,
     summary: dict[str, Any],
     accounts: pl.DataFrame,
-    campaigns: list[dict[str, Any]],
+    campaigns: list[Campaign],
     examples: pl.DataFrame,
     *,
     redact: bool,
-    benign: list[dict[str, Any]] | None = None,
+    benign: list[BenignCluster] | None = None,
 ) -> None:
     """Write ``report.html``."""
     page = render_report(summary, accounts, campaigns, examples, redact=redact, benign=benign)

@@ -12,7 +12,7 @@ that fired; the summary's shares are of these), ``coverage`` (``items``: the dis
 of the members' sampled prompts, ``repeated``: how many two or more members asked), ``actions``
 (what the gateway's policy would do with the members: action -> accounts); at the top level
 ``benign_clusters`` (linked groups judged legitimate: ``cluster_id``, ``accounts``, ``ties``,
-``reason``, ``sampled_prompts``, ``extraction_share``, ``strength``).
+``reason``, ``sampled_prompts``, ``extraction_share``, ``reference_share``). Their types: :mod:`distillguard.schema`.
 
 ``confidence`` ranks campaigns: ``ties x (focus + own) / 2``, where *ties* is ``1 - e^(-strength
 / 2)``, *focus* the pooled extraction share on the scale of ``extraction_focus`` (0 at 10%, 1
@@ -31,55 +31,22 @@ from typing import Any, Final
 import duckdb
 import orjson
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from distillguard.scan.calibrate import Thresholds
 from distillguard.scan.fingerprints import US_PER_DAY, US_PER_HOUR
+from distillguard.scan.links import INDICATOR_PREFIX, indicator_value
+from distillguard.schema import (
+    ACCOUNTS_RESULT_SCHEMA,
+    BENIGN_CLUSTER_FIELDS,
+    CAMPAIGN_ADDED_FIELDS,
+    CAMPAIGN_CONTRACT_FIELDS,
+    BenignCluster,
+    Campaign,
+    SampledPrompts,
+)
 from distillguard.signals.extraction import FAMILIES
 
-ACCOUNTS_SCHEMA: Final = pa.schema(
-    [
-        ("account_id", pa.string()),
-        ("risk", pa.float64()),
-        ("verdict", pa.string()),
-        ("campaign_id", pa.string()),
-        ("reasons", pa.list_(pa.string())),
-    ]
-)
-# campaigns.json: each campaign's fields, the contract's (exchange-log v1) first, then this scan's additions
-CAMPAIGN_CONTRACT_FIELDS: Final = (
-    "campaign_id",
-    "accounts",
-    "exchanges",
-    "first_seen",
-    "last_seen",
-    "models",
-    "capabilities",
-    "indicators",
-    "confidence",
-    "summary",
-)
-CAMPAIGN_ADDED_FIELDS: Final = (
-    "strength",
-    "links",
-    "verdicts",
-    "model_pivot",
-    "timeline",
-    "sampled_prompts",
-    "coverage",
-    "actions",
-)
-# campaigns.json's top-level "benign_clusters": linked groups judged legitimate (an addition)
-BENIGN_CLUSTER_FIELDS: Final = (
-    "cluster_id",
-    "accounts",
-    "ties",
-    "reason",
-    "sampled_prompts",
-    "extraction_share",
-    "reference_share",
-)
 TOP_IPS: Final = 25
 TOP_PAYMENTS: Final = 50
 TOP_TEMPLATES: Final = 10
@@ -92,8 +59,8 @@ def rfc3339(micros: int) -> str:
 
 def write_accounts(accounts: pl.DataFrame, path: Path) -> None:
     """``accounts.parquet``: the contract's columns, riskiest first."""
-    table = accounts.sort("risk", descending=True).select(ACCOUNTS_SCHEMA.names).to_arrow()
-    pq.write_table(table.cast(ACCOUNTS_SCHEMA), path)
+    table = accounts.sort("risk", descending=True).select(ACCOUNTS_RESULT_SCHEMA.names).to_arrow()
+    pq.write_table(table.cast(ACCOUNTS_RESULT_SCHEMA), path)
 
 
 def _capabilities(fingerprints: pl.DataFrame) -> dict[str, int]:
@@ -130,7 +97,7 @@ def _pivot(con: duckdb.DuckDBPyConnection, campaign_id: str) -> dict[str, Any] |
     }
 
 
-def _sampled(fingerprints: pl.DataFrame) -> dict[str, Any]:
+def _sampled(fingerprints: pl.DataFrame) -> SampledPrompts:
     """The members' sampled prompts and, per family, how many of them fired it."""
     row = fingerprints.select(pl.col("sampled").sum(), *[pl.col(f"fired_{f}").sum().alias(f) for f in FAMILIES]).row(
         0, named=True
@@ -142,7 +109,7 @@ def _sampled(fingerprints: pl.DataFrame) -> dict[str, Any]:
     }
 
 
-def sampled_sentence(sampled: dict[str, Any]) -> str:
+def sampled_sentence(sampled: SampledPrompts) -> str:
     """The sampled prompts' family shares, as measured: ``Of 1,234 sampled prompts, 31% fired ...``."""
     total = sampled["prompts"]
     if not total:
@@ -155,7 +122,7 @@ def sampled_sentence(sampled: dict[str, Any]) -> str:
     return f"Of their {total:,} sampled prompts, {', '.join(named)}; {none:.0f}% fired no extraction family."
 
 
-def _summary(campaign: dict[str, Any], links: dict[str, int]) -> str:
+def _summary(campaign: Campaign, links: dict[str, int]) -> str:
     parts = [
         f"{len(campaign['accounts']):,} accounts sent {campaign['exchanges']:,} exchanges between "
         f"{campaign['first_seen'][:16].replace('T', ' ')} and {campaign['last_seen'][:16].replace('T', ' ')} UTC.",
@@ -211,7 +178,7 @@ def build_campaigns(
     strength: pl.DataFrame,
     thresholds: Thresholds,
     templates_path: Path,
-) -> list[dict[str, Any]]:
+) -> list[Campaign]:
     """Every campaign's record, by confidence (``accounts``: account_id, campaign_id, verdict, own_points, action).
 
     Needs the ``stage``, ``newest_model`` and ``account_items`` tables of the scan's connection.
@@ -251,7 +218,7 @@ def build_campaigns(
     con.register("shared_templates", shared.unique().to_arrow())
     skeletons = dict(
         con.execute(
-            "SELECT 'tpl:' || t.template, any_value(t.skeleton) FROM read_parquet(?) t "
+            f"SELECT '{INDICATOR_PREFIX['template']}' || t.template, any_value(t.skeleton) FROM read_parquet(?) t "
             "SEMI JOIN shared_templates USING (template) GROUP BY t.template",
             [str(templates_path)],
         ).fetchall()
@@ -273,7 +240,7 @@ def build_campaigns(
         focus = sum(sampled["families"].values()) / max(1, sampled["prompts"])
         actions = dict(member_rows.group_by("action").agg(pl.len()).sort("action").iter_rows())
         items, repeated = coverage.get(campaign_id, (0, 0))
-        record: dict[str, Any] = {
+        record: Campaign = {
             "campaign_id": campaign_id,
             "accounts": ids,
             "exchanges": int(exchanges),
@@ -282,12 +249,16 @@ def build_campaigns(
             "models": {m: int(n) for c, m, n in models if c == campaign_id},
             "capabilities": _capabilities(fingerprints.join(member_rows.select("account_id"), on="account_id")),
             "indicators": {
-                "ips": [i[3:] for i in per_indicator.filter(pl.col("kind") == "ip")["indicator"].head(TOP_IPS)],
+                "ips": [
+                    indicator_value("ip", i)
+                    for i in per_indicator.filter(pl.col("kind") == "ip")["indicator"].head(TOP_IPS)
+                ],
                 "payment_fingerprints": [
-                    i[4:] for i in per_indicator.filter(pl.col("kind") == "payment")["indicator"].head(TOP_PAYMENTS)
+                    indicator_value("payment", i)
+                    for i in per_indicator.filter(pl.col("kind") == "payment")["indicator"].head(TOP_PAYMENTS)
                 ],
                 "templates": [
-                    skeletons.get(i, i[4:])
+                    skeletons.get(i, indicator_value("template", i))
                     for i in per_indicator.filter(pl.col("kind") == "template")["indicator"].head(TOP_TEMPLATES)
                 ],
             },
@@ -304,6 +275,7 @@ def build_campaigns(
                 for c, d, n in timeline
                 if c == campaign_id
             ],
+            "summary": "",
         }
         record["summary"] = _summary(record, record["links"])
         assert set(record) == {*CAMPAIGN_CONTRACT_FIELDS, *CAMPAIGN_ADDED_FIELDS}
@@ -312,7 +284,7 @@ def build_campaigns(
     return out
 
 
-def write_campaigns(campaigns: list[dict[str, Any]], path: Path, benign: list[dict[str, Any]] | None = None) -> None:
+def write_campaigns(campaigns: list[Campaign], path: Path, benign: list[BenignCluster] | None = None) -> None:
     """``campaigns.json``: the campaigns, then the benign clusters (linked groups judged legitimate)."""
     clusters = benign or []
     assert all(set(c) == set(BENIGN_CLUSTER_FIELDS) for c in clusters)

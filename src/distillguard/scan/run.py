@@ -27,7 +27,7 @@ import numpy as np
 import orjson
 import polars as pl
 
-from distillguard.config import SPREAD_DAYS
+from distillguard.config import DEFAULT_BATCH_ROWS, SPREAD_DAYS, ScanSettings
 from distillguard.gateway.settings import GatewaySettings
 from distillguard.ingest.dataset import Dataset
 from distillguard.ingest.rejections import RejectionSink
@@ -46,21 +46,21 @@ from distillguard.scan.stage import Staged, stage
 from distillguard.schema import TIERS
 from distillguard.signals.extraction import builtin_model
 
-DEFAULT_TARGET_FPR = 0.001
+_DEFAULTS: Final = ScanSettings()  # the config model holds every default, once
 
 
 @dataclass(frozen=True)
 class ScanOptions:
     """How a scan runs."""
 
-    target_fpr: float = DEFAULT_TARGET_FPR
+    target_fpr: float = _DEFAULTS.target_fpr
     reference: frozenset[str] | None = None
     workers: int = 1
-    memory_limit: str = "4GB"
-    batch_rows: int = 65_536
+    memory_limit: str = _DEFAULTS.memory_limit
+    batch_rows: int = DEFAULT_BATCH_ROWS
     tiers: tuple[str, ...] = TIERS
     spread_days: int = SPREAD_DAYS
-    redact: bool = True
+    redact: bool = _DEFAULTS.redact
     keep_work: bool = False
     releases: Mapping[str, datetime] = field(default_factory=dict)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)  # whose policy the report's actions follow
