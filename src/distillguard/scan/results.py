@@ -12,7 +12,8 @@ that fired; the summary's shares are of these), ``coverage`` (``items``: the dis
 of the members' sampled prompts, ``repeated``: how many two or more members asked), ``actions``
 (what the gateway's policy would do with the members: action -> accounts); at the top level
 ``benign_clusters`` (linked groups judged legitimate: ``cluster_id``, ``accounts``, ``ties``,
-``reason``, ``sampled_prompts``, ``extraction_share``, ``reference_share``). Their types: :mod:`distillguard.schema`.
+``reason``, ``sampled_prompts``, ``extraction_share``, ``reference_share``). Their types are in
+:mod:`distillguard.schema`.
 
 ``confidence`` ranks campaigns: ``ties x (focus + own) / 2``, where *ties* is ``1 - e^(-strength
 / 2)``, *focus* the pooled extraction share on the scale of ``extraction_focus`` (0 at 10%, 1
